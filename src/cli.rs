@@ -1,0 +1,136 @@
+//! The command-line definition, and nothing else: validation lives in `config`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "histoactive",
+    version,
+    about = "Active learning for the Digital Slide Archive: ranks what an expert should label next and writes the queue back as annotation layers"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one active-learning round on a folder or items and write the review queue.
+    Run(RunArgs),
+    /// Tools for developing histoactive (demo data on a test server).
+    #[command(hide = true, subcommand)]
+    Dev(DevCommand),
+}
+
+/// Where the DSA is and who we are there.
+#[derive(Debug, Args, Clone)]
+pub struct ConnectionArgs {
+    /// The DSA's API URL, e.g. https://dsa.example.org/api/v1
+    #[arg(long, env = "DSA_API_URL")]
+    pub api_url: String,
+    /// A Girder API key, exchanged for a token (prefer the env variable: command lines are visible to other users).
+    #[arg(
+        long,
+        env = "DSA_API_KEY",
+        hide_env_values = true,
+        conflicts_with = "token"
+    )]
+    pub api_key: Option<String>,
+    /// A Girder token, e.g. the one the DSA passes to a job.
+    #[arg(long, env = "DSA_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Seconds before a single request is given up (idempotent requests are retried).
+    #[arg(long, default_value_t = 120)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Folder to work on, including its sub-folders.
+    #[arg(long)]
+    pub folder: Option<String>,
+    /// An item (slide) to work on; repeat for several.
+    #[arg(long = "item")]
+    pub items: Vec<String>,
+    /// Regex over annotation names: every element of a matching annotation is a sample.
+    #[arg(long, default_value = "nuclei")]
+    pub samples: String,
+    /// Regex over annotation names: regions of matching annotations label the samples inside them.
+    #[arg(long)]
+    pub labels: Option<String>,
+    /// The classes, comma-separated; a sample is labeled when its group or label names one.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub classes: Vec<String>,
+    /// Only use `user` values whose dotted name starts with this, e.g. "Feature.".
+    #[arg(long)]
+    pub feature_prefix: Option<String>,
+    /// How to rank unlabeled samples: margin, entropy, least-confidence, random.
+    #[arg(long, default_value = "margin")]
+    pub strategy: String,
+    /// How many samples to queue (across the whole scope).
+    #[arg(long, default_value_t = 50)]
+    pub batch: usize,
+    /// Seed for everything random (random strategy, cross-validation folds).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Name of the review-queue layer written on each slide.
+    #[arg(long, default_value = "histoactive review queue")]
+    pub layer_name: String,
+    /// Print the queue without writing anything to the server.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Slides read in parallel.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Rows of the queue to print.
+    #[arg(long, default_value_t = 15)]
+    pub show: usize,
+    /// No progress lines on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Create an admin (on a fresh server) and a demo cohort built from the WDBC nuclei data; prints JSON.
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    #[arg(long, env = "DSA_API_URL")]
+    pub api_url: String,
+    /// Admin login (created if the server has no users yet).
+    #[arg(long, default_value = "admin")]
+    pub login: String,
+    #[arg(long, default_value = "adminpassword1", hide_default_value = true)]
+    pub password: String,
+    /// Name of the collection to create the cohort in.
+    #[arg(long, default_value = "histoactive demo")]
+    pub collection: String,
+    #[arg(long, default_value_t = 6)]
+    pub slides: usize,
+    /// Nuclei per slide; by default the 569 WDBC rows are split across the slides.
+    #[arg(long)]
+    pub nuclei_per_slide: Option<usize>,
+    /// A CSV in the WDBC layout to draw nuclei from instead of the embedded copy.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,24 @@
+//! The command layer: each subcommand wires config, client and library code
+//! together. Errors are `anyhow` here and only here.
+
+mod run;
+mod seed;
+
+use crate::cli::{Cli, Command, DevCommand};
+use crate::config::ConfigError;
+
+pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Run(args) => run::run(args).await,
+        Command::Dev(DevCommand::Seed(args)) => seed::seed(args).await,
+    }
+}
+
+/// 2 for arguments the user must change, 1 for everything that went wrong at run time.
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    if error.chain().any(|e| e.is::<ConfigError>()) {
+        2
+    } else {
+        1
+    }
+}

@@ -1,0 +1,27 @@
+//! `histoactive run`: one round, then the summary.
+
+use anyhow::Context;
+
+use crate::cli::RunArgs;
+use crate::config::{client_builder, round_config};
+use crate::report;
+use crate::round::run_round;
+
+pub async fn run(args: RunArgs) -> anyhow::Result<()> {
+    let config = round_config(&args)?;
+    let builder = client_builder(&args.connection)?;
+    let quiet = args.quiet;
+    let mut progress = |line: &str| {
+        if !quiet {
+            eprintln!("· {line}");
+        }
+    };
+    progress(&format!("connecting to {}", args.connection.api_url));
+    let (client, user) = builder.connect().await.context("connecting to the DSA")?;
+    if let Some(user) = user {
+        progress(&format!("signed in as {}", user.login));
+    }
+    let report = run_round(&client, &config, &mut progress).await?;
+    print!("{}", report::render(&report, args.show, config.dry_run));
+    Ok(())
+}

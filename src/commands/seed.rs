@@ -1,0 +1,34 @@
+//! `histoactive dev seed`: a demo cohort on a test server, printed as JSON.
+
+use anyhow::Context;
+
+use crate::cli::SeedArgs;
+use crate::demo::{DemoSpec, WDBC_CSV, admin_client, parse_table, seed_cohort};
+use crate::dsa::Secret;
+
+pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
+    let text = match &args.data {
+        Some(path) => {
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
+        }
+        None => WDBC_CSV.to_string(),
+    };
+    let table = parse_table(&text)?;
+    let password = Secret::new(args.password.clone());
+    let client = admin_client(&args.api_url, &args.login, &password)
+        .await
+        .context("signing in to the test server")?;
+    let spec = DemoSpec {
+        collection: args.collection,
+        slides: args.slides,
+        nuclei_per_slide: args.nuclei_per_slide,
+        seed: args.seed,
+    };
+    let cohort = seed_cohort(&client, &table, &spec).await?;
+    let key = client.create_api_key("histoactive demo").await?;
+    let mut out = serde_json::to_value(&cohort)?;
+    out["api_url"] = serde_json::json!(args.api_url);
+    out["api_key"] = serde_json::json!(key.expose());
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}

@@ -1,0 +1,227 @@
+//! Turning command-line arguments into a validated configuration. Every
+//! problem here is the user's to fix, so the command exits with status 2.
+
+use std::time::Duration;
+
+use regex::Regex;
+
+use crate::cli::{ConnectionArgs, RunArgs};
+use crate::dsa::{Auth, ClientBuilder, FolderId, ItemId, Secret};
+use crate::learn::{ClassifierParams, Strategy};
+use crate::round::{RoundConfig, Scope};
+
+/// An argument that cannot work, with what to do instead.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+fn bad(message: impl Into<String>) -> ConfigError {
+    ConfigError(message.into())
+}
+
+/// The client builder for the connection arguments.
+pub fn client_builder(args: &ConnectionArgs) -> Result<ClientBuilder, ConfigError> {
+    let auth = match (&args.api_key, &args.token) {
+        (Some(key), _) if !key.trim().is_empty() => Auth::ApiKey(Secret::new(key.trim())),
+        (_, Some(token)) if !token.trim().is_empty() => Auth::Token(Secret::new(token.trim())),
+        _ => {
+            return Err(bad(
+                "no credentials: give --api-key (or DSA_API_KEY) with a Girder API key, or --token (or DSA_TOKEN)",
+            ));
+        }
+    };
+    if args.timeout == 0 {
+        return Err(bad("--timeout must be at least 1 second"));
+    }
+    Ok(ClientBuilder::new(args.api_url.clone())
+        .auth(auth)
+        .timeout(Duration::from_secs(args.timeout)))
+}
+
+fn regex(option: &str, pattern: &str) -> Result<Regex, ConfigError> {
+    Regex::new(pattern).map_err(|e| {
+        bad(format!(
+            "{option} '{pattern}' is not a valid regular expression: {e}"
+        ))
+    })
+}
+
+/// Validates `run` arguments into a round configuration.
+pub fn round_config(args: &RunArgs) -> Result<RoundConfig, ConfigError> {
+    let folder = args
+        .folder
+        .as_deref()
+        .map(FolderId::parse)
+        .transpose()
+        .map_err(|e| bad(format!("--folder: {e}")))?;
+    let items = args
+        .items
+        .iter()
+        .map(|i| ItemId::parse(i))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(format!("--item: {e}")))?;
+    if folder.is_none() && items.is_empty() {
+        return Err(bad(
+            "nothing to work on: give --folder <folderId> and/or --item <itemId>",
+        ));
+    }
+    let mut classes: Vec<String> = Vec::new();
+    for class in args
+        .classes
+        .iter()
+        .map(|c| c.trim())
+        .filter(|c| !c.is_empty())
+    {
+        if classes.iter().any(|c| c == class) {
+            return Err(bad(format!("--classes names '{class}' twice")));
+        }
+        classes.push(class.to_string());
+    }
+    if classes.len() < 2 {
+        return Err(bad(format!(
+            "--classes needs at least 2 classes, got {}",
+            classes.len()
+        )));
+    }
+    let strategy: Strategy = args
+        .strategy
+        .parse()
+        .map_err(|e: String| bad(format!("--strategy: {e}")))?;
+    if args.batch == 0 {
+        return Err(bad("--batch must be at least 1"));
+    }
+    if args.layer_name.trim().is_empty() {
+        return Err(bad("--layer-name must not be empty"));
+    }
+    if args.concurrency == 0 {
+        return Err(bad("--concurrency must be at least 1"));
+    }
+    Ok(RoundConfig {
+        scope: Scope { folder, items },
+        samples: regex("--samples", &args.samples)?,
+        labels: args
+            .labels
+            .as_deref()
+            .map(|l| regex("--labels", l))
+            .transpose()?,
+        classes,
+        feature_prefix: args.feature_prefix.clone().filter(|p| !p.is_empty()),
+        strategy,
+        batch: args.batch,
+        seed: args.seed,
+        layer_name: args.layer_name.trim().to_string(),
+        dry_run: args.dry_run,
+        concurrency: args.concurrency,
+        model: ClassifierParams::default()
+            .check()
+            .map_err(|e| bad(e.to_string()))?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn parse(args: &[&str]) -> RunArgs {
+        let mut full = vec![
+            "histoactive",
+            "run",
+            "--api-url",
+            "http://x/api/v1",
+            "--api-key",
+            "k",
+        ];
+        full.extend_from_slice(args);
+        match Cli::try_parse_from(full).unwrap().command {
+            Command::Run(r) => r,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn a_complete_command_line_validates() {
+        let c = round_config(&parse(&[
+            "--folder",
+            "6b119a70e5fc2c70876f61bc",
+            "--classes",
+            "a, b,c",
+            "--strategy",
+            "entropy",
+        ]))
+        .unwrap();
+        assert_eq!(c.classes, ["a", "b", "c"]);
+        assert_eq!(c.strategy, Strategy::Entropy);
+        assert_eq!(c.batch, 50);
+    }
+
+    #[test]
+    fn each_mistake_names_its_option() {
+        let cases = [
+            (vec!["--classes", "a,b"], "nothing to work on"),
+            (vec!["--folder", "nope", "--classes", "a,b"], "--folder"),
+            (
+                vec!["--item", "6b119a70e5fc2c70876f61bc", "--classes", "a"],
+                "at least 2 classes",
+            ),
+            (
+                vec!["--item", "6b119a70e5fc2c70876f61bc", "--classes", "a,a"],
+                "twice",
+            ),
+            (
+                vec![
+                    "--item",
+                    "6b119a70e5fc2c70876f61bc",
+                    "--classes",
+                    "a,b",
+                    "--strategy",
+                    "bald",
+                ],
+                "--strategy",
+            ),
+            (
+                vec![
+                    "--item",
+                    "6b119a70e5fc2c70876f61bc",
+                    "--classes",
+                    "a,b",
+                    "--samples",
+                    "(",
+                ],
+                "--samples",
+            ),
+            (
+                vec![
+                    "--item",
+                    "6b119a70e5fc2c70876f61bc",
+                    "--classes",
+                    "a,b",
+                    "--batch",
+                    "0",
+                ],
+                "--batch",
+            ),
+        ];
+        for (args, expected) in cases {
+            let err = round_config(&parse(&args)).unwrap_err().to_string();
+            assert!(err.contains(expected), "{args:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn missing_credentials_are_a_config_error() {
+        let args = ConnectionArgs {
+            api_url: "http://x/api/v1".into(),
+            api_key: None,
+            token: Some(" ".into()),
+            timeout: 5,
+        };
+        assert!(
+            client_builder(&args)
+                .unwrap_err()
+                .to_string()
+                .contains("--api-key")
+        );
+    }
+}

@@ -1,0 +1,34 @@
+//! histoactive: active learning for the Digital Slide Archive.
+//!
+//! It reads the annotations (nuclei, superpixels, regions) of a DSA folder and
+//! their feature vectors, learns from the labels experts gave, and writes back
+//! a prioritized review queue as an annotation layer on each slide.
+//!
+//! # Layout
+//! - [`dsa`]: typed REST client for Girder + large_image (builder, auth,
+//!   typed errors, retries, newtype ids, every annotation element type).
+//!   Knows nothing of learning.
+//! - [`geometry`]: centroids, bounds and containment of annotation shapes.
+//! - [`samples`]: annotations → samples: feature vectors from element `user`
+//!   data, labels from groups and label regions, conflicts kept.
+//! - [`learn`]: pure learning code (ndarray in, rankings out): standardization,
+//!   multinomial logistic regression, cross-validation, query strategies.
+//! - [`writeback`]: our annotation layers and folder summary, replaced
+//!   idempotently and never touching annotations we did not create.
+//! - [`round`]: one round end to end: fetch → learn → write back.
+//! - [`report`]: the human summary a round prints.
+//! - [`demo`]: builds a realistic demo cohort on a (test) server.
+//! - [`cli`] / [`config`]: command-line definition, and its validation into a
+//!   round configuration; `main.rs` only wires them together.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod demo;
+pub mod dsa;
+pub mod geometry;
+pub mod learn;
+pub mod report;
+pub mod round;
+pub mod samples;
+pub mod writeback;

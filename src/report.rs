@@ -1,0 +1,193 @@
+//! The human summary of a round: model, labels, the top of the queue, per-slide counts.
+
+use std::fmt::Write;
+
+use crate::round::{RoundReport, SlideSummary};
+use crate::writeback::LayerChange;
+
+fn bounds_link(report: &RoundReport, slide: usize, sample: usize) -> String {
+    let item = &report.pool.slides[slide].item.id;
+    let shape = &report.pool.samples[sample].shape;
+    match crate::geometry::bounds(shape) {
+        Some(b) => {
+            // A little context around the sample.
+            let pad = ((b.max_x - b.min_x).max(b.max_y - b.min_y) * 2.0).max(64.0);
+            format!(
+                "{}/histomics#?image={item}&bounds={:.0}%2C{:.0}%2C{:.0}%2C{:.0}%2C0",
+                report.web_root,
+                b.min_x - pad,
+                b.min_y - pad,
+                b.max_x + pad,
+                b.max_y + pad
+            )
+        }
+        None => format!("{}/histomics#?image={item}", report.web_root),
+    }
+}
+
+fn change_text(s: &SlideSummary) -> &'static str {
+    match s.change {
+        Some(LayerChange::Created(_)) => "created",
+        Some(LayerChange::Replaced(_)) => "replaced",
+        Some(LayerChange::Removed(_)) => "removed (nothing queued)",
+        Some(LayerChange::Nothing) => "-",
+        None => "(dry run)",
+    }
+}
+
+/// Renders the summary; `show` limits the queue rows printed.
+pub fn render(report: &RoundReport, show: usize, dry_run: bool) -> String {
+    let mut out = String::new();
+    let pool = &report.pool;
+    let labeled: usize = report.label_counts.iter().map(|(_, n)| n).sum();
+    let _ = writeln!(
+        out,
+        "histoactive round {} ({})",
+        report.run_id, report.strategy
+    );
+    let _ = writeln!(
+        out,
+        "  samples: {} on {} slide(s), {} features; {} labeled, {} unlabeled, {} with conflicting labels, {} unusable",
+        pool.samples.len(),
+        pool.slides.len(),
+        pool.feature_names.len(),
+        labeled,
+        report.unlabeled,
+        report.conflicts,
+        pool.report.unusable
+    );
+    let counts: Vec<String> = report
+        .label_counts
+        .iter()
+        .map(|(c, n)| format!("{c} {n}"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "  labels: {} (from element groups: {}, from label regions: {})",
+        counts.join(", "),
+        pool.report.labeled_by_element,
+        pool.report.labeled_by_region
+    );
+    match report.cv {
+        Some(cv) => {
+            let _ = writeln!(
+                out,
+                "  model: logistic regression, {}-fold cross-validated accuracy {:.3}",
+                cv.folds, cv.accuracy
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "  model: logistic regression (too few labels per class to cross-validate)"
+            );
+        }
+    }
+    if report.conflicts > 0 {
+        let _ = writeln!(
+            out,
+            "  conflicting labels (kept out of training and queue): {}",
+            report.conflict_examples.join("; ")
+        );
+    }
+    if pool.report.unusable > 0 {
+        let _ = writeln!(
+            out,
+            "  unusable features on {} sample(s), e.g. {}",
+            pool.report.unusable,
+            pool.report.unusable_examples.join("; ")
+        );
+    }
+    for (name, count) in &pool.report.dropped_features {
+        let _ = writeln!(
+            out,
+            "  ignored feature '{name}': present on only {count} of {} samples",
+            pool.samples.len()
+        );
+    }
+    for (name, count) in &pool.report.unknown_region_classes {
+        let _ = writeln!(
+            out,
+            "  ignored {count} label region(s) of class '{name}' (not in --classes)"
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:>5}  {:<24} {:>7}  {:<34} element",
+        "rank", "slide", "score", "prediction"
+    );
+    for q in report.queue.iter().take(show) {
+        let s = &pool.samples[q.sample];
+        let prediction: Vec<String> = q
+            .probabilities
+            .iter()
+            .take(2)
+            .map(|(c, p)| format!("{c} {p:.2}"))
+            .collect();
+        let element = s
+            .element_id
+            .as_ref()
+            .map_or_else(|| format!("#{}", s.element_index), ToString::to_string);
+        let _ = writeln!(
+            out,
+            "{:>5}  {:<24} {:>7.4}  {:<34} {}",
+            q.rank,
+            truncate(&pool.slides[q.slide].item.name, 24),
+            q.score,
+            prediction.join(" / "),
+            element
+        );
+    }
+    if report.queue.len() > show {
+        let _ = writeln!(
+            out,
+            "  ... {} more in the layers",
+            report.queue.len() - show
+        );
+    }
+    if let Some(first) = report.queue.first() {
+        let _ = writeln!(
+            out,
+            "\nopen rank 1 in HistomicsUI: {}",
+            bounds_link(report, first.slide, first.sample)
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<30} {:>8} {:>8} {:>7}  layer",
+        "slide", "samples", "labeled", "queued"
+    );
+    for s in &report.slides {
+        let _ = writeln!(
+            out,
+            "{:<30} {:>8} {:>8} {:>7}  {}",
+            truncate(&s.name, 30),
+            s.samples,
+            s.labeled,
+            s.queued,
+            change_text(s)
+        );
+    }
+    let t = report.timings;
+    let _ = writeln!(
+        out,
+        "\ntime: fetch {:.2}s, learn {:.2}s, write {:.2}s",
+        t.fetch.as_secs_f64(),
+        t.learn.as_secs_f64(),
+        t.write.as_secs_f64()
+    );
+    if dry_run {
+        let _ = writeln!(out, "dry run: nothing was written");
+    }
+    out
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n - 1).collect::<String>() + "…"
+    }
+}

@@ -1,0 +1,142 @@
+//! Reading a scope from the DSA: folders (recursively), items, and the
+//! annotations whose names match the sample and label patterns.
+
+use std::collections::BTreeSet;
+
+use futures::{StreamExt, TryStreamExt};
+use regex::Regex;
+
+use crate::dsa::{Client, DsaError, Folder, FolderId, Item, ItemId};
+use crate::samples::SlideAnnotations;
+use crate::writeback::is_histoactive_layer;
+
+use super::RoundError;
+
+/// Which slides a round covers.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// A folder, searched recursively through its sub-folders.
+    pub folder: Option<FolderId>,
+    /// Individual items.
+    pub items: Vec<ItemId>,
+}
+
+/// The folder (if any) and every item of the scope, in a stable order.
+pub async fn resolve_scope(
+    client: &Client,
+    scope: &Scope,
+) -> Result<(Option<Folder>, Vec<Item>), RoundError> {
+    let mut items = Vec::new();
+    let mut root = None;
+    if let Some(folder_id) = &scope.folder {
+        let folder = client.folder(folder_id).await.map_err(|e| match e {
+            DsaError::NotFound { message, .. } => RoundError::FolderNotFound {
+                id: folder_id.clone(),
+                message,
+            },
+            e => RoundError::Dsa {
+                context: format!("reading folder {folder_id}"),
+                source: e,
+            },
+        })?;
+        // Breadth-first over sub-folders; each listing is paged by the client.
+        let mut queue = vec![folder.id.clone()];
+        while let Some(id) = queue.pop() {
+            let context = || format!("listing folder {id}");
+            items.extend(client.items_in(&id).await.map_err(|e| RoundError::Dsa {
+                context: context(),
+                source: e,
+            })?);
+            let subs = client.subfolders(&id).await.map_err(|e| RoundError::Dsa {
+                context: context(),
+                source: e,
+            })?;
+            queue.extend(subs.into_iter().rev().map(|f| f.id));
+        }
+        root = Some(folder);
+    }
+    for id in &scope.items {
+        let item = client.item(id).await.map_err(|e| match e {
+            DsaError::NotFound { message, .. } => RoundError::ItemNotFound {
+                id: id.clone(),
+                message,
+            },
+            e => RoundError::Dsa {
+                context: format!("reading item {id}"),
+                source: e,
+            },
+        })?;
+        items.push(item);
+    }
+    let mut seen = BTreeSet::new();
+    items.retain(|item| seen.insert(item.id.clone()));
+    if items.is_empty() {
+        return Err(RoundError::EmptyScope);
+    }
+    Ok((root, items))
+}
+
+/// Reads each item's matching annotations, `concurrency` items at a time.
+pub async fn fetch_annotations(
+    client: &Client,
+    items: Vec<Item>,
+    samples: &Regex,
+    labels: Option<&Regex>,
+    concurrency: usize,
+) -> Result<Vec<SlideAnnotations>, RoundError> {
+    futures::stream::iter(
+        items
+            .into_iter()
+            .map(|item| fetch_slide(client, item, samples, labels)),
+    )
+    .buffered(concurrency.max(1))
+    .try_collect()
+    .await
+}
+
+async fn fetch_slide(
+    client: &Client,
+    item: Item,
+    samples: &Regex,
+    labels: Option<&Regex>,
+) -> Result<SlideAnnotations, RoundError> {
+    let context = |what: &str| format!("{what} of item '{}' ({})", item.name, item.id);
+    let listed = client
+        .annotations_of(&item.id)
+        .await
+        .map_err(|e| RoundError::Dsa {
+            context: context("listing the annotations"),
+            source: e,
+        })?;
+    let mut slide = SlideAnnotations {
+        names: listed.iter().map(|a| a.annotation.name.clone()).collect(),
+        item: item.clone(),
+        samples: Vec::new(),
+        labels: Vec::new(),
+    };
+    for entry in listed {
+        let name = &entry.annotation.name;
+        let is_sample = samples.is_match(name);
+        let is_label = !is_sample && labels.is_some_and(|l| l.is_match(name));
+        if !is_sample && !is_label {
+            continue;
+        }
+        let full = client
+            .annotation(&entry.id)
+            .await
+            .map_err(|e| RoundError::Dsa {
+                context: context(&format!("reading annotation '{name}'")),
+                source: e,
+            })?;
+        // Our own layers copy sample geometry; reading them back would double the pool.
+        if is_histoactive_layer(&full.annotation) {
+            continue;
+        }
+        if is_sample {
+            slide.samples.push(full);
+        } else {
+            slide.labels.push(full);
+        }
+    }
+    Ok(slide)
+}

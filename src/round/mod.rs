@@ -1,0 +1,405 @@
+//! One active-learning round against a DSA: fetch → learn → write back.
+
+mod fetch;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use ndarray::{Array1, Axis};
+use regex::Regex;
+use serde_json::{Value, json};
+
+use crate::dsa::{AnnotationBody, Client, DsaError, FolderId, ItemId};
+use crate::learn::{self, CvScore, LearnError, Strategy, ValidClassifierParams};
+use crate::samples::{LabelState, Pool, SampleError, SampleSpec, build_pool};
+use crate::writeback::{self, LayerChange, QUEUE_KIND, QueuedElement, SCHEMA_VERSION, WriteError};
+pub use fetch::{Scope, fetch_annotations, resolve_scope};
+
+/// Everything a round needs, already validated.
+#[derive(Debug, Clone)]
+pub struct RoundConfig {
+    pub scope: Scope,
+    /// Annotation names whose elements are samples.
+    pub samples: Regex,
+    /// Annotation names whose regions label the samples inside them.
+    pub labels: Option<Regex>,
+    pub classes: Vec<String>,
+    pub feature_prefix: Option<String>,
+    pub strategy: Strategy,
+    pub batch: usize,
+    pub seed: u64,
+    pub layer_name: String,
+    pub dry_run: bool,
+    /// Items read in parallel.
+    pub concurrency: usize,
+    pub model: ValidClassifierParams,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RoundError {
+    #[error(
+        "folder {id} was not found ({message}). Check the id (the last part of the folder's URL in the DSA) and that this user can see it"
+    )]
+    FolderNotFound { id: FolderId, message: String },
+    #[error("item {id} was not found ({message}). Check the id and that this user can see it")]
+    ItemNotFound { id: ItemId, message: String },
+    #[error(
+        "the scope holds no items: the folder and its sub-folders are empty and no --item was given"
+    )]
+    EmptyScope,
+    #[error("{context}: {source}")]
+    Dsa {
+        context: String,
+        #[source]
+        source: DsaError,
+    },
+    #[error(transparent)]
+    Samples(#[from] SampleError),
+    #[error(
+        "a model needs labels of at least 2 classes, but the samples have {counts}. \
+         Label some samples of another class in HistomicsUI (set the element's group), or check --classes / --labels"
+    )]
+    TooFewClasses { counts: String },
+    #[error(transparent)]
+    Learn(#[from] LearnError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
+
+/// One line of the queue.
+#[derive(Debug, Clone)]
+pub struct QueueRow {
+    pub rank: usize,
+    pub slide: usize,
+    pub sample: usize,
+    pub score: f64,
+    /// `(class, probability)` most probable first.
+    pub probabilities: Vec<(String, f64)>,
+}
+
+/// Per slide: how many samples, labels and queued samples it has.
+#[derive(Debug, Clone)]
+pub struct SlideSummary {
+    pub item: ItemId,
+    pub name: String,
+    pub samples: usize,
+    pub labeled: usize,
+    pub queued: usize,
+    pub change: Option<LayerChange>,
+}
+
+/// Wall-clock time of each phase.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timings {
+    pub fetch: Duration,
+    pub learn: Duration,
+    pub write: Duration,
+}
+
+/// What a round did, for the printed summary and for tests.
+#[derive(Debug, Clone)]
+pub struct RoundReport {
+    pub run_id: String,
+    pub time: String,
+    pub strategy: Strategy,
+    pub pool: Pool,
+    pub label_counts: Vec<(String, usize)>,
+    pub conflicts: usize,
+    pub conflict_examples: Vec<String>,
+    pub unlabeled: usize,
+    pub cv: Option<CvScore>,
+    pub queue: Vec<QueueRow>,
+    pub slides: Vec<SlideSummary>,
+    pub folder: Option<FolderId>,
+    pub timings: Timings,
+    pub web_root: String,
+}
+
+fn run_id(seed: u64) -> String {
+    let now = chrono::Utc::now();
+    format!(
+        "{}-{:04x}",
+        now.format("%Y%m%dT%H%M%SZ"),
+        (now.timestamp_subsec_nanos() as u64 ^ seed) & 0xffff
+    )
+}
+
+/// Runs one round. `progress` receives one line per phase.
+pub async fn run_round(
+    client: &Client,
+    config: &RoundConfig,
+    progress: &mut dyn FnMut(&str),
+) -> Result<RoundReport, RoundError> {
+    let started = Instant::now();
+    let (folder, items) = resolve_scope(client, &config.scope).await?;
+    progress(&format!("reading annotations of {} slide(s)", items.len()));
+    let slides = fetch_annotations(
+        client,
+        items,
+        &config.samples,
+        config.labels.as_ref(),
+        config.concurrency,
+    )
+    .await?;
+    let spec = SampleSpec {
+        classes: config.classes.clone(),
+        feature_prefix: config.feature_prefix.clone(),
+    };
+    let pool = build_pool(slides, &spec, &config.samples)?;
+    let fetch_time = started.elapsed();
+    progress(&format!(
+        "{} samples with {} features ({} unusable)",
+        pool.samples.len(),
+        pool.feature_names.len(),
+        pool.report.unusable
+    ));
+
+    // Split the pool: training rows, queue candidates, conflicts.
+    let learn_started = Instant::now();
+    let mut train_rows = Vec::new();
+    let mut train_y = Vec::new();
+    let mut candidates = Vec::new(); // (sample index, feature row)
+    let mut counts = vec![0usize; config.classes.len()];
+    let mut conflicts = Vec::new();
+    for (i, s) in pool.samples.iter().enumerate() {
+        match (s.label(), s.row) {
+            (LabelState::Conflict, _) => conflicts.push(i),
+            (LabelState::Labeled(c), Some(row)) => {
+                train_rows.push(row);
+                train_y.push(c);
+                counts[c] += 1;
+            }
+            (LabelState::Unlabeled, Some(row)) => candidates.push((i, row)),
+            _ => {}
+        }
+    }
+    let label_counts: Vec<(String, usize)> = config
+        .classes
+        .iter()
+        .cloned()
+        .zip(counts.iter().copied())
+        .collect();
+    if counts.iter().filter(|&&c| c > 0).count() < 2 {
+        let counts = label_counts
+            .iter()
+            .map(|(c, n)| format!("{n} '{c}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(RoundError::TooFewClasses { counts });
+    }
+    let x_train = pool.features.select(Axis(0), &train_rows);
+    let y_train = Array1::from(train_y);
+    let pool_rows: Vec<usize> = candidates.iter().map(|&(_, row)| row).collect();
+    let x_pool = pool.features.select(Axis(0), &pool_rows);
+    progress(&format!(
+        "fitting on {} labels, scoring {} unlabeled samples",
+        y_train.len(),
+        pool_rows.len()
+    ));
+    let query = learn::query(
+        &config.model,
+        x_train.view(),
+        y_train.view(),
+        config.classes.len(),
+        x_pool.view(),
+        config.strategy,
+        config.batch,
+        config.seed,
+    )?;
+    let queue: Vec<QueueRow> = query
+        .picked
+        .iter()
+        .enumerate()
+        .map(|(k, &p)| {
+            let sample = candidates[p].0;
+            let mut probabilities: Vec<(String, f64)> = config
+                .classes
+                .iter()
+                .cloned()
+                .zip(query.proba.row(k).iter().copied())
+                .collect();
+            probabilities.sort_by(|a, b| b.1.total_cmp(&a.1));
+            QueueRow {
+                rank: k + 1,
+                slide: pool.samples[sample].slide,
+                sample,
+                score: query.scores[k],
+                probabilities,
+            }
+        })
+        .collect();
+    let learn_time = learn_started.elapsed();
+
+    let mut report = RoundReport {
+        run_id: run_id(config.seed),
+        time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        strategy: config.strategy,
+        label_counts,
+        conflicts: conflicts.len(),
+        conflict_examples: conflicts
+            .iter()
+            .take(5)
+            .map(|&i| pool.samples[i].describe(&pool.slides))
+            .collect(),
+        unlabeled: candidates.len(),
+        cv: query.cv,
+        slides: slide_summaries(&pool, &queue),
+        queue,
+        folder: folder.map(|f| f.id),
+        timings: Timings {
+            fetch: fetch_time,
+            learn: learn_time,
+            write: Duration::ZERO,
+        },
+        web_root: client.web_root(),
+        pool,
+    };
+    if !config.dry_run {
+        let write_started = Instant::now();
+        progress("writing review-queue layers");
+        write_back(client, config, &mut report).await?;
+        report.timings.write = write_started.elapsed();
+    }
+    Ok(report)
+}
+
+fn slide_summaries(pool: &Pool, queue: &[QueueRow]) -> Vec<SlideSummary> {
+    let mut out: Vec<SlideSummary> = pool
+        .slides
+        .iter()
+        .map(|s| SlideSummary {
+            item: s.item.id.clone(),
+            name: s.item.name.clone(),
+            samples: 0,
+            labeled: 0,
+            queued: 0,
+            change: None,
+        })
+        .collect();
+    for s in &pool.samples {
+        out[s.slide].samples += 1;
+        if matches!(s.label(), LabelState::Labeled(_)) {
+            out[s.slide].labeled += 1;
+        }
+    }
+    for q in queue {
+        out[q.slide].queued += 1;
+    }
+    out
+}
+
+/// The `attributes.histoactive` block of a queue layer.
+fn layer_attributes(
+    config: &RoundConfig,
+    report: &RoundReport,
+    sources: &[String],
+    on_slide: usize,
+) -> Value {
+    json!({
+        "schema": SCHEMA_VERSION,
+        "kind": QUEUE_KIND,
+        "runId": report.run_id,
+        "time": report.time,
+        "strategy": config.strategy.name(),
+        "parameters": {
+            "samples": config.samples.as_str(),
+            "labels": config.labels.as_ref().map(Regex::as_str),
+            "classes": config.classes,
+            "featurePrefix": config.feature_prefix,
+            "batch": config.batch,
+            "seed": config.seed,
+        },
+        "model": {
+            "type": "multinomial-logistic-regression",
+            "features": report.pool.feature_names.len(),
+            "labeled": report.label_counts.iter().map(|(_, n)| n).sum::<usize>(),
+            "cvAccuracy": report.cv.map(|c| c.accuracy),
+            "cvFolds": report.cv.map(|c| c.folds),
+        },
+        "queue": {"total": report.queue.len(), "onThisSlide": on_slide},
+        "sources": sources,
+    })
+}
+
+async fn write_back(
+    client: &Client,
+    config: &RoundConfig,
+    report: &mut RoundReport,
+) -> Result<(), RoundError> {
+    let total = report.queue.len();
+    let mut per_slide: BTreeMap<usize, Vec<&QueueRow>> = BTreeMap::new();
+    for q in &report.queue {
+        per_slide.entry(q.slide).or_default().push(q);
+    }
+    let mut changes = Vec::new();
+    for (index, slide) in report.pool.slides.iter().enumerate() {
+        let rows = per_slide.get(&index).map(Vec::as_slice).unwrap_or(&[]);
+        let body = if rows.is_empty() {
+            None
+        } else {
+            let elements = rows
+                .iter()
+                .map(|q| {
+                    let s = &report.pool.samples[q.sample];
+                    writeback::queue_element(
+                        &QueuedElement {
+                            rank: q.rank,
+                            score: q.score,
+                            strategy: config.strategy.name().to_string(),
+                            probabilities: q.probabilities.clone(),
+                            shape: s.shape.clone(),
+                            source_annotation: s.annotation.to_string(),
+                            source_element_id: s.element_id.as_ref().map(ToString::to_string),
+                            source_element_index: s.element_index,
+                        },
+                        total,
+                    )
+                })
+                .collect();
+            let sources: Vec<String> = slide.samples.iter().map(|a| a.id.to_string()).collect();
+            let mut attributes = serde_json::Map::new();
+            attributes.insert(
+                "histoactive".into(),
+                layer_attributes(config, report, &sources, rows.len()),
+            );
+            Some(AnnotationBody {
+                name: config.layer_name.clone(),
+                description: Some(format!(
+                    "Samples to label next, ranked by {} (rank 1 first). Written by histoactive; replaced on each run.",
+                    config.strategy
+                )),
+                display: None,
+                attributes,
+                elements,
+            })
+        };
+        let change = writeback::put_layer(
+            client,
+            &slide.item,
+            QUEUE_KIND,
+            &config.layer_name,
+            body.as_ref(),
+        )
+        .await?;
+        changes.push(change);
+    }
+    for (summary, change) in report.slides.iter_mut().zip(changes) {
+        summary.change = Some(change);
+    }
+    if let Some(folder) = &report.folder {
+        let summary = json!({
+            "lastRun": report.time,
+            "runId": report.run_id,
+            "strategy": config.strategy.name(),
+            "queueSize": report.queue.len(),
+            "samples": report.pool.samples.len(),
+            "unlabeled": report.unlabeled,
+            "conflicts": report.conflicts,
+            "labelCounts": report.label_counts.iter().map(|(c, n)| json!({"class": c, "count": n})).collect::<Vec<_>>(),
+            "cvAccuracy": report.cv.map(|c| c.accuracy),
+            "layerName": config.layer_name,
+        });
+        writeback::put_folder_summary(client, folder, summary).await?;
+    }
+    Ok(())
+}
