@@ -26,14 +26,17 @@ if [ "${HISTOACTIVE_DSA_SLICER:-0}" = 1 ]; then
   requirements+=(-r "$here/requirements-slicer.txt")
 fi
 
+up() { curl -fsS -m 2 "$url/system/version" >/dev/null 2>&1; }
+if up; then
+  echo "$url"
+  exit 0
+fi
+
 mkdir -p "$run_dir"
 # Tests running in parallel may all call this at once: one of them starts the
 # server, the others wait for the lock and then find it up.
 exec 9>"$run_dir.lock"
 flock 9
-
-up() { curl -fsS -m 2 "$url/system/version" >/dev/null 2>&1; }
-
 if up; then
   echo "$url"
   exit 0
@@ -49,7 +52,7 @@ fi
 # The database lives in the server process, so files from an earlier run are orphans.
 rm -rf "$run_dir/assetstore"
 nohup "$venv/bin/python" "$here/serve.py" --port "$port" --data-dir "$run_dir" \
-  --plugins "$plugins" >"$run_dir/server.log" 2>&1 </dev/null &
+  --plugins "$plugins" >"$run_dir/server.log" 2>&1 </dev/null 9>&- &
 pid=$!
 echo "$pid" >"$run_dir/server.pid"
 

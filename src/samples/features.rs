@@ -44,9 +44,13 @@ fn walk(
                     .map_or(Found::NotFinite, Found::Number);
                 out.insert(name, found);
             }
-            // Without a prefix, only numbers are features (labels, notes and
-            // flags are not). With a prefix, a non-number there is a broken value.
-            Value::Null | Value::String(_) if prefix.is_some() => {
+            // `null` is how JSON writers store NaN: a feature without a value.
+            // Without a prefix, strings are notes, not features; under a
+            // feature prefix a string is a broken value.
+            Value::Null => {
+                out.insert(name, Found::NotFinite);
+            }
+            Value::String(_) if prefix.is_some() => {
                 out.insert(name, Found::NotFinite);
             }
             _ => {}

@@ -1,0 +1,89 @@
+//! Shared helpers: the local test DSA (started on first use, reused when up),
+//! demo cohorts, and running the binary.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use histoactive::demo::{DemoCohort, DemoSpec, WDBC_CSV, admin_client, parse_table, seed_cohort};
+use histoactive::dsa::{Client, Secret};
+
+pub const ADMIN: &str = "admin";
+pub const PASSWORD: &str = "adminpassword1";
+
+/// The API URL of the test DSA: `HISTOACTIVE_TEST_API_URL` if set, else the
+/// project's own server, started by `scripts/dsa-server/start.sh`.
+pub fn api_url() -> String {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("HISTOACTIVE_TEST_API_URL") {
+            return url;
+        }
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/dsa-server/start.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .output()
+            .expect("running scripts/dsa-server/start.sh");
+        assert!(
+            out.status.success(),
+            "the test DSA did not start:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    })
+    .clone()
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+pub async fn admin() -> Client {
+    admin_client(&api_url(), ADMIN, &Secret::new(PASSWORD))
+        .await
+        .expect("admin sign-in on the test DSA")
+}
+
+/// A fresh demo cohort (in its own folder) and an admin API key.
+pub async fn cohort(slides: usize) -> (DemoCohort, String) {
+    let client = admin().await;
+    let table = parse_table(WDBC_CSV).unwrap();
+    let spec = DemoSpec {
+        collection: "histoactive tests".into(),
+        slides,
+        nuclei_per_slide: None,
+        seed: 11,
+    };
+    let cohort = seed_cohort(&client, &table, &spec)
+        .await
+        .expect("seeding a demo cohort");
+    let key = client.create_api_key("tests").await.unwrap();
+    (cohort, key.expose().to_string())
+}
+
+/// Runs the binary with the API URL and key in the environment.
+pub fn histoactive(api_key: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_histoactive"))
+        .env_remove("DSA_TOKEN")
+        .env("DSA_API_URL", api_url())
+        .env("DSA_API_KEY", api_key)
+        .args(args)
+        .output()
+        .expect("running histoactive")
+}
+
+pub fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

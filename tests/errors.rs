@@ -1,0 +1,279 @@
+//! Bad input against the real local DSA: each case exits non-zero with a
+//! message that names the problem, and never prints a secret.
+
+mod common;
+
+use common::*;
+use histoactive::dsa::{AnnotationBody, ClientBuilder, Element, Extra, Secret, Shape};
+use serde_json::{Map, json};
+
+fn assert_fails(out: &std::process::Output, code: i32, needles: &[&str]) -> String {
+    let (stdout, stderr) = text(out);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    for needle in needles {
+        assert!(stderr.contains(needle), "expected '{needle}' in:\n{stderr}");
+    }
+    stderr
+}
+
+const CLASSES: &[&str] = &[
+    "--samples",
+    "^nuclei$",
+    "--classes",
+    "benign,malignant",
+    "--quiet",
+];
+
+fn args<'a>(scope: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["run"];
+    v.extend_from_slice(scope);
+    v.extend_from_slice(CLASSES);
+    v
+}
+
+#[test]
+fn a_wrong_api_key_is_rejected_without_echoing_it() {
+    let secret = "not-a-real-key-0123456789abcdefghijklmn";
+    let out = histoactive(secret, &args(&["--folder", "6b119a70e5fc2c70876f61bc"]));
+    let stderr = assert_fails(&out, 1, &["Invalid API key", "--api-key"]);
+    assert!(!stderr.contains(secret));
+}
+
+#[test]
+fn an_expired_or_unknown_token_is_rejected() {
+    let token = "Zz9tokenThatTheServerNeverIssued000000000000000000000000000000";
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_histoactive"))
+        .env_remove("DSA_API_KEY")
+        .env("DSA_API_URL", api_url())
+        .env("DSA_TOKEN", token)
+        .args(args(&["--folder", "6b119a70e5fc2c70876f61bc"]))
+        .output()
+        .unwrap();
+    let stderr = assert_fails(&out, 1, &["token is not valid"]);
+    assert!(!stderr.contains(token));
+}
+
+#[test]
+fn a_missing_folder_and_a_missing_item_are_named() {
+    let rt = runtime();
+    let (_, key) = rt.block_on(cohort(1));
+    let out = histoactive(&key, &args(&["--folder", "0123456789abcdef01234567"]));
+    assert_fails(
+        &out,
+        1,
+        &[
+            "folder 0123456789abcdef01234567 was not found",
+            "Invalid folder id",
+        ],
+    );
+    let out = histoactive(&key, &args(&["--item", "0123456789abcdef01234567"]));
+    assert_fails(&out, 1, &["item 0123456789abcdef01234567 was not found"]);
+}
+
+#[test]
+fn unmatched_sample_pattern_lists_the_names_it_saw() {
+    let rt = runtime();
+    let (cohort, key) = rt.block_on(cohort(1));
+    let out = histoactive(
+        &key,
+        &[
+            "run",
+            "--folder",
+            cohort.folder_id.as_str(),
+            "--samples",
+            "superpixels",
+            "--classes",
+            "benign,malignant",
+        ],
+    );
+    assert_fails(
+        &out,
+        1,
+        &[
+            "no annotation",
+            "'superpixels'",
+            "nuclei",
+            "expert labels",
+            "--samples",
+        ],
+    );
+}
+
+#[test]
+fn one_labeled_class_and_no_features_are_explained() {
+    let rt = runtime();
+    let (cohort, key) = rt.block_on(cohort(1));
+    let client = rt.block_on(admin());
+    // A slide whose nuclei are all labeled 'benign' and one without features.
+    let item = rt
+        .block_on(client.create_item(&cohort.folder_id, "one-class"))
+        .unwrap();
+    let nucleus = |x: f64, group: Option<&str>, features: bool| {
+        let mut e = Element::new(Shape::Point {
+            center: [x, 1.0, 0.0],
+            extra: Extra::new(),
+        });
+        e.group = group.map(str::to_string);
+        if features {
+            e.user = Some(json!({"Feature.area": x}).as_object().unwrap().clone());
+        }
+        e
+    };
+    let body = |name: &str, elements| AnnotationBody {
+        name: name.into(),
+        description: None,
+        display: None,
+        attributes: Map::new(),
+        elements,
+    };
+    rt.block_on(client.create_annotation(
+        &item.id,
+        &body(
+            "cells",
+            vec![
+                nucleus(1.0, Some("benign"), true),
+                nucleus(2.0, Some("benign"), true),
+                nucleus(3.0, None, true),
+            ],
+        ),
+    ))
+    .unwrap();
+    rt.block_on(client.create_annotation(&item.id, &body("bare", vec![nucleus(1.0, None, false)])))
+        .unwrap();
+    let out = histoactive(
+        &key,
+        &[
+            "run",
+            "--item",
+            item.id.as_str(),
+            "--samples",
+            "^cells$",
+            "--classes",
+            "benign,malignant",
+            "--quiet",
+        ],
+    );
+    assert_fails(
+        &out,
+        1,
+        &["at least 2 classes", "2 'benign'", "0 'malignant'"],
+    );
+    let out = histoactive(
+        &key,
+        &[
+            "run",
+            "--item",
+            item.id.as_str(),
+            "--samples",
+            "^bare$",
+            "--classes",
+            "benign,malignant",
+            "--quiet",
+        ],
+    );
+    assert_fails(&out, 1, &["no numeric features", "Feature.Size.Area"]);
+}
+
+#[test]
+fn no_write_access_names_the_item_and_changes_nothing() {
+    let rt = runtime();
+    let (cohort, _) = rt.block_on(cohort(1));
+    // A second, non-admin user who can read the public cohort but not write to it.
+    let reader = Secret::new("readerpassword1");
+    let login = format!("reader{}", std::process::id());
+    let mut client = ClientBuilder::new(api_url()).build().unwrap();
+    rt.block_on(client.create_user(&login, &reader, &format!("{login}@example.org"), false))
+        .unwrap();
+    rt.block_on(client.login(&login, &reader)).unwrap();
+    let key = rt.block_on(client.create_api_key("reader")).unwrap();
+    let out = histoactive(
+        key.expose(),
+        &[
+            "run",
+            "--folder",
+            cohort.folder_id.as_str(),
+            "--samples",
+            "^nuclei$",
+            "--labels",
+            "expert",
+            "--classes",
+            "benign,malignant",
+            "--quiet",
+        ],
+    );
+    assert_fails(
+        &out,
+        1,
+        &[
+            "no write access to item 'demo-slide-01.png'",
+            cohort.items[0].as_str(),
+            "access",
+        ],
+    );
+    // The same user can still preview.
+    let out = histoactive(
+        key.expose(),
+        &[
+            "run",
+            "--folder",
+            cohort.folder_id.as_str(),
+            "--samples",
+            "^nuclei$",
+            "--labels",
+            "expert",
+            "--classes",
+            "benign,malignant",
+            "--quiet",
+            "--dry-run",
+        ],
+    );
+    assert!(out.status.success(), "{:?}", text(&out));
+}
+
+#[test]
+fn an_unreachable_server_and_bad_arguments_have_their_own_exit_codes() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_histoactive"))
+        .args([
+            "run",
+            "--api-url",
+            "http://127.0.0.1:9/api/v1",
+            "--api-key",
+            "k",
+            "--folder",
+            "0123456789abcdef01234567",
+            "--classes",
+            "a,b",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert_fails(
+        &out,
+        1,
+        &["cannot reach the DSA server at http://127.0.0.1:9/api/v1"],
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_histoactive"))
+        .args([
+            "run",
+            "--api-url",
+            "http://127.0.0.1:9/api/v1",
+            "--api-key",
+            "k",
+            "--folder",
+            "xyz",
+            "--classes",
+            "a,b",
+        ])
+        .output()
+        .unwrap();
+    assert_fails(&out, 2, &["--folder", "'xyz' is not a valid folder id"]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_histoactive"))
+        .args(["run", "--folder", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
