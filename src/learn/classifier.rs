@@ -127,7 +127,7 @@ impl Classifier {
     /// The most probable class of each row.
     pub fn predict(&self, x: ArrayView2<f64>) -> Result<Array1<usize>, LearnError> {
         let p = self.predict_proba(x)?;
-        Ok(p.rows().into_iter().map(|r| argmax(r)).collect())
+        Ok(p.rows().into_iter().map(argmax).collect())
     }
 
     pub fn n_classes(&self) -> usize {
