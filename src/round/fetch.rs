@@ -39,7 +39,7 @@ pub async fn resolve_scope(
                 source: e,
             },
         })?;
-        // Breadth-first over sub-folders; each listing is paged by the client.
+        // Depth-first over sub-folders, in listing order; each listing is paged by the client.
         let mut queue = vec![folder.id.clone()];
         while let Some(id) = queue.pop() {
             let context = || format!("listing folder {id}");
