@@ -190,21 +190,20 @@ fn no_write_access_names_the_item_and_changes_nothing() {
         .unwrap();
     rt.block_on(client.login(&login, &reader)).unwrap();
     let key = rt.block_on(client.create_api_key("reader")).unwrap();
-    let out = histoactive(
-        key.expose(),
-        &[
-            "run",
-            "--folder",
-            cohort.folder_id.as_str(),
-            "--samples",
-            "^nuclei$",
-            "--labels",
-            "expert",
-            "--classes",
-            "benign,malignant",
-            "--quiet",
-        ],
-    );
+    let folder = cohort.folder_id.as_str();
+    let round = [
+        "run",
+        "--folder",
+        folder,
+        "--samples",
+        "^nuclei$",
+        "--labels",
+        "expert",
+        "--classes",
+        "benign,malignant",
+        "--quiet",
+    ];
+    let out = histoactive(key.expose(), &round);
     assert_fails(
         &out,
         1,
@@ -214,23 +213,16 @@ fn no_write_access_names_the_item_and_changes_nothing() {
             "access",
         ],
     );
+    let admin = rt.block_on(admin());
+    let names: Vec<String> = rt
+        .block_on(admin.annotations_of(&cohort.items[0]))
+        .unwrap()
+        .into_iter()
+        .map(|a| a.annotation.name)
+        .collect();
+    assert_eq!(names, ["nuclei", "expert labels"], "nothing was written");
     // The same user can still preview.
-    let out = histoactive(
-        key.expose(),
-        &[
-            "run",
-            "--folder",
-            cohort.folder_id.as_str(),
-            "--samples",
-            "^nuclei$",
-            "--labels",
-            "expert",
-            "--classes",
-            "benign,malignant",
-            "--quiet",
-            "--dry-run",
-        ],
-    );
+    let out = histoactive(key.expose(), &[&round[..], &["--dry-run"]].concat());
     assert!(out.status.success(), "{:?}", text(&out));
 }
 
