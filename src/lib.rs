@@ -19,7 +19,10 @@
 //! - [`report`]: the human summary a round prints.
 //! - [`demo`]: builds a realistic demo cohort on a (test) server.
 //! - [`cli`] / [`config`]: command-line definition, and its validation into a
-//!   round configuration; `main.rs` only wires them together.
+//!   round configuration.
+//! - [`commands`]: one function per subcommand (the only place `anyhow` is
+//!   used) and the exit-code rule; `main.rs` only parses, dispatches and
+//!   prints the error once.
 
 pub mod cli;
 pub mod commands;
