@@ -115,14 +115,14 @@ impl ClientBuilder {
                 request: "building the HTTP client".into(),
                 reason: e.to_string(),
             })?;
-        let token = match &self.auth {
-            Auth::Token(t) => Some(t.clone()),
-            _ => None,
+        let credential = match &self.auth {
+            Auth::Token(t) => Credential::Token(t.clone()),
+            _ => Credential::None,
         };
         Ok(Client {
             http,
             base,
-            token,
+            credential,
             timeout: self.timeout,
             retry: self.retry,
             auth: self.auth,
@@ -146,7 +146,7 @@ impl ClientBuilder {
                     } => DsaError::Unauthorized { request, message },
                     other => other,
                 })?;
-            client.token = Some(Secret::new(response.auth_token.token));
+            client.credential = Credential::Token(Secret::new(response.auth_token.token));
         }
         let user: Option<User> = client.get("/user/me", &[]).await?;
         if user.is_none() && !matches!(client.auth, Auth::Anonymous) {
@@ -165,10 +165,19 @@ impl ClientBuilder {
 pub struct Client {
     http: reqwest::Client,
     base: reqwest::Url,
-    token: Option<Secret>,
+    credential: Credential,
     auth: Auth,
     timeout: Duration,
     retry: Retry,
+}
+
+/// What each request carries to prove who is asking.
+#[derive(Debug, Clone)]
+enum Credential {
+    None,
+    Token(Secret),
+    /// Only for the login request that trades a password for a token.
+    Basic(String, Secret),
 }
 
 /// What a request sends.
@@ -194,9 +203,14 @@ impl Client {
         url.strip_suffix("/api/v1").unwrap_or(url).to_string()
     }
 
-    /// Uses a token from now on (after logging in with a password).
-    pub fn set_token(&mut self, token: Secret) {
-        self.token = Some(token);
+    /// Logs in with a password (`GET /user/authentication`, Basic auth) and
+    /// uses the resulting token from then on.
+    pub async fn login(&mut self, login: &str, password: &Secret) -> Result<(), DsaError> {
+        let mut basic = self.clone();
+        basic.credential = Credential::Basic(login.to_string(), password.clone());
+        let response: TokenResponse = basic.get("/user/authentication", &[]).await?;
+        self.credential = Credential::Token(Secret::new(response.auth_token.token));
+        Ok(())
     }
 
     pub(crate) async fn get<T: DeserializeOwned>(
@@ -267,9 +281,11 @@ impl Client {
         if !query.is_empty() {
             req = req.query(query);
         }
-        if let Some(token) = &self.token {
-            req = req.header("Girder-Token", token.expose());
-        }
+        req = match &self.credential {
+            Credential::Token(token) => req.header("Girder-Token", token.expose()),
+            Credential::Basic(login, password) => req.basic_auth(login, Some(password.expose())),
+            Credential::None => req,
+        };
         req = match body {
             Body::None if needs_length => req.header("Content-Length", "0"),
             Body::None => req,

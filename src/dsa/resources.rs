@@ -7,9 +7,7 @@ use serde_json::{Map, Value};
 use super::client::{Body, Client, Secret};
 use super::error::DsaError;
 use super::ids::{AnnotationId, CollectionId, FolderId, ItemId};
-use super::models::{
-    Annotation, AnnotationBody, ApiKey, Collection, File, Folder, Item, TokenResponse,
-};
+use super::models::{Annotation, AnnotationBody, ApiKey, Collection, File, Folder, Item};
 
 /// Elements fetched per request when reading a large annotation.
 const ELEMENT_PAGE: u64 = 50_000;
@@ -173,41 +171,6 @@ impl Client {
         let form = [("password", password.expose())];
         self.send(Method::POST, "/user", &query, Body::<()>::Form(&form))
             .await
-    }
-
-    /// Logs in with a password and uses the resulting token from then on.
-    pub async fn login(&mut self, login: &str, password: &Secret) -> Result<(), DsaError> {
-        let http = reqwest::Client::new();
-        let url = format!(
-            "{}/user/authentication",
-            self.base_url().trim_end_matches('/')
-        );
-        let response = http
-            .get(&url)
-            .basic_auth(login, Some(password.expose()))
-            .send()
-            .await
-            .map_err(|e| DsaError::Unreachable {
-                url: self.base_url().to_string(),
-                reason: e.without_url().to_string(),
-            })?;
-        let status = response.status().as_u16();
-        let bytes = response.bytes().await.unwrap_or_default();
-        if status != 200 {
-            return Err(super::error::from_status(
-                "GET /user/authentication".into(),
-                status,
-                &bytes,
-            ));
-        }
-        let token: TokenResponse =
-            serde_json::from_slice(&bytes).map_err(|e| DsaError::Decode {
-                request: "GET /user/authentication".into(),
-                path: "authToken".into(),
-                reason: e.to_string(),
-            })?;
-        self.set_token(Secret::new(token.auth_token.token));
-        Ok(())
     }
 
     pub async fn create_api_key(&self, name: &str) -> Result<Secret, DsaError> {
