@@ -79,6 +79,13 @@ impl Client {
         Ok(first)
     }
 
+    /// An annotation's name and attributes without reading its elements (at
+    /// most one comes along): enough to tell whose layer it is.
+    pub async fn annotation_head(&self, id: &AnnotationId) -> Result<Annotation, DsaError> {
+        self.get(&format!("/annotation/{id}"), &[("limit", "1".to_string())])
+            .await
+    }
+
     pub async fn create_annotation(
         &self,
         item: &ItemId,

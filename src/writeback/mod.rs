@@ -82,8 +82,8 @@ async fn our_layers(
         if listed.annotation.name != name {
             continue;
         }
-        // Listings carry no attributes: read the document to see whose it is.
-        let full = client.annotation(&listed.id).await?;
+        // Listings carry no attributes: read the document's head to see whose it is.
+        let full = client.annotation_head(&listed.id).await?;
         if is_ours(&full.annotation, kind) {
             ours.push(full);
         }
