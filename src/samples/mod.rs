@@ -65,11 +65,12 @@ pub struct Sample {
 
 impl Sample {
     pub fn label(&self) -> LabelState {
-        let classes: BTreeSet<usize> = self.votes.iter().map(|v| v.class).collect();
-        match classes.len() {
-            0 => LabelState::Unlabeled,
-            1 => LabelState::Labeled(*classes.iter().next().unwrap_or(&0)),
-            _ => LabelState::Conflict,
+        match self.votes.split_first() {
+            None => LabelState::Unlabeled,
+            Some((first, rest)) if rest.iter().all(|v| v.class == first.class) => {
+                LabelState::Labeled(first.class)
+            }
+            Some(_) => LabelState::Conflict,
         }
     }
 
