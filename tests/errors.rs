@@ -4,8 +4,8 @@
 mod common;
 
 use common::*;
-use histoactive::dsa::{AnnotationBody, ClientBuilder, Element, Extra, Secret, Shape};
-use serde_json::{Map, json};
+use histoactive::dsa::{ClientBuilder, Secret};
+use serde_json::json;
 
 fn assert_fails(out: &std::process::Output, code: i32, needles: &[&str]) -> String {
     let (stdout, stderr) = text(out);
@@ -46,13 +46,9 @@ fn a_wrong_api_key_is_rejected_without_echoing_it() {
 #[test]
 fn an_expired_or_unknown_token_is_rejected() {
     let token = "Zz9tokenThatTheServerNeverIssued000000000000000000000000000000";
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_histoactive"))
-        .env_remove("DSA_API_KEY")
-        .env("DSA_API_URL", api_url())
-        .env("DSA_TOKEN", token)
-        .args(args(&["--folder", "6b119a70e5fc2c70876f61bc"]))
-        .output()
-        .unwrap();
+    let url = api_url();
+    let env = [("DSA_API_URL", url.as_str()), ("DSA_TOKEN", token)];
+    let out = histoactive_with(&env, &args(&["--folder", "6b119a70e5fc2c70876f61bc"]));
     let stderr = assert_fails(&out, 1, &["token is not valid"]);
     assert!(!stderr.contains(token));
 }
@@ -112,37 +108,16 @@ fn one_labeled_class_and_no_features_are_explained() {
     let item = rt
         .block_on(client.create_item(&cohort.folder_id, "one-class"))
         .unwrap();
-    let nucleus = |x: f64, group: Option<&str>, features: bool| {
-        let mut e = Element::new(Shape::Point {
-            center: [x, 1.0, 0.0],
-            extra: Extra::new(),
-        });
-        e.group = group.map(str::to_string);
-        if features {
-            e.user = Some(json!({"Feature.area": x}).as_object().unwrap().clone());
-        }
-        e
-    };
-    let body = |name: &str, elements| AnnotationBody {
-        name: name.into(),
-        description: None,
-        display: None,
-        attributes: Map::new(),
-        elements,
-    };
-    rt.block_on(client.create_annotation(
-        &item.id,
-        &body(
-            "cells",
-            vec![
-                nucleus(1.0, Some("benign"), true),
-                nucleus(2.0, Some("benign"), true),
-                nucleus(3.0, None, true),
-            ],
-        ),
-    ))
-    .unwrap();
-    rt.block_on(client.create_annotation(&item.id, &body("bare", vec![nucleus(1.0, None, false)])))
+    let nucleus = |x: f64, group| point(x, Some(json!({"Feature.area": x})), group);
+    let cells = vec![
+        nucleus(1.0, Some("benign")),
+        nucleus(2.0, Some("benign")),
+        nucleus(3.0, None),
+    ];
+    rt.block_on(client.create_annotation(&item.id, &annotation("cells", cells)))
+        .unwrap();
+    let bare = annotation("bare", vec![point(1.0, None, None)]);
+    rt.block_on(client.create_annotation(&item.id, &bare))
         .unwrap();
     let out = histoactive(
         &key,
@@ -228,44 +203,24 @@ fn no_write_access_names_the_item_and_changes_nothing() {
 
 #[test]
 fn an_unreachable_server_and_bad_arguments_have_their_own_exit_codes() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_histoactive"))
-        .args([
-            "run",
-            "--api-url",
-            "http://127.0.0.1:9/api/v1",
-            "--api-key",
-            "k",
-            "--folder",
-            "0123456789abcdef01234567",
-            "--classes",
-            "a,b",
-            "--quiet",
-        ])
-        .output()
-        .unwrap();
+    // Port 9 (discard) has no listener on loopback.
+    let env = [
+        ("DSA_API_URL", "http://127.0.0.1:9/api/v1"),
+        ("DSA_API_KEY", "k"),
+    ];
+    let run = |scope: &[&str]| {
+        let mut args = vec!["run", "--classes", "a,b", "--quiet"];
+        args.extend_from_slice(scope);
+        histoactive_with(&env, &args)
+    };
+    let out = run(&["--folder", "0123456789abcdef01234567"]);
     assert_fails(
         &out,
         1,
         &["cannot reach the DSA server at http://127.0.0.1:9/api/v1"],
     );
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_histoactive"))
-        .args([
-            "run",
-            "--api-url",
-            "http://127.0.0.1:9/api/v1",
-            "--api-key",
-            "k",
-            "--folder",
-            "xyz",
-            "--classes",
-            "a,b",
-        ])
-        .output()
-        .unwrap();
+    let out = run(&["--folder", "xyz"]);
     assert_fails(&out, 2, &["--folder", "'xyz' is not a valid folder id"]);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_histoactive"))
-        .args(["run", "--folder", "x"])
-        .output()
-        .unwrap();
+    let out = histoactive_with(&[], &["run", "--folder", "x"]);
     assert_eq!(out.status.code(), Some(2));
 }

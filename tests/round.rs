@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
-use histoactive::dsa::{AnnotationBody, Client, Element, Extra, ItemId, Shape};
+use histoactive::dsa::{Client, ItemId};
 use histoactive::writeback::QUEUE_KIND;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 const LAYER: &str = "histoactive review queue";
 
@@ -172,18 +172,8 @@ fn re_runs_replace_our_layers_and_never_touch_anything_else() {
     let client = rt.block_on(admin());
     // A human annotation that happens to carry our layer's name: the name
     // alone must never make it ours.
-    let mut decoy = Element::new(Shape::Point {
-        center: [5.0, 5.0, 0.0],
-        extra: Extra::new(),
-    });
-    decoy.group = Some("benign".into());
-    let body = AnnotationBody {
-        name: LAYER.into(),
-        description: Some("made by a person".into()),
-        display: None,
-        attributes: Map::new(),
-        elements: vec![decoy],
-    };
+    let mut body = annotation(LAYER, vec![point(5.0, None, Some("benign"))]);
+    body.description = Some("made by a person".into());
     rt.block_on(client.create_annotation(&cohort.items[0], &body))
         .unwrap();
     let before = rt.block_on(snapshot(&client, &cohort.items));
@@ -309,26 +299,8 @@ fn sub_folders_are_part_of_a_folder_scope() {
     let item = rt
         .block_on(client.create_item(&deeper.id, "nested-slide"))
         .unwrap();
-    let nucleus = |x: f64| {
-        let mut e = Element::new(Shape::Point {
-            center: [x, 3.0, 0.0],
-            extra: Extra::new(),
-        });
-        e.user = Some(
-            json!({"Feature.mean_radius": x})
-                .as_object()
-                .unwrap()
-                .clone(),
-        );
-        e
-    };
-    let body = AnnotationBody {
-        name: "nuclei".into(),
-        description: None,
-        display: None,
-        attributes: Map::new(),
-        elements: vec![nucleus(10.0), nucleus(12.0), nucleus(14.0)],
-    };
+    let nucleus = |x: f64| point(x, Some(json!({"Feature.mean_radius": x})), None);
+    let body = annotation("nuclei", vec![nucleus(10.0), nucleus(12.0), nucleus(14.0)]);
     rt.block_on(client.create_annotation(&item.id, &body))
         .unwrap();
     let out = histoactive(

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use histoactive::demo::{DemoCohort, DemoSpec, WDBC_CSV, admin_client, parse_table, seed_cohort};
-use histoactive::dsa::{Client, Secret};
+use histoactive::dsa::{AnnotationBody, Client, Element, Extra, Secret, Shape};
 
 pub const ADMIN: &str = "admin";
 pub const PASSWORD: &str = "adminpassword1";
@@ -70,15 +70,47 @@ pub async fn cohort(slides: usize) -> (DemoCohort, String) {
     (cohort, key.expose().to_string())
 }
 
-/// Runs the binary with the API URL and key in the environment.
+/// Runs the binary with the test DSA's URL and this API key in the environment.
 pub fn histoactive(api_key: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_histoactive"))
-        .env_remove("DSA_TOKEN")
-        .env("DSA_API_URL", api_url())
-        .env("DSA_API_KEY", api_key)
+    histoactive_with(
+        &[("DSA_API_URL", &api_url()), ("DSA_API_KEY", api_key)],
+        args,
+    )
+}
+
+/// Runs the binary with exactly these `DSA_*` variables (others removed).
+pub fn histoactive_with(env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_histoactive"));
+    for name in ["DSA_API_URL", "DSA_API_KEY", "DSA_TOKEN"] {
+        command.env_remove(name);
+    }
+    command
+        .envs(env.iter().copied())
         .args(args)
         .output()
         .expect("running histoactive")
+}
+
+/// A point element with these `user` values and an optional class.
+pub fn point(x: f64, user: Option<serde_json::Value>, group: Option<&str>) -> Element {
+    let mut e = Element::new(Shape::Point {
+        center: [x, 3.0, 0.0],
+        extra: Extra::new(),
+    });
+    e.user = user.and_then(|u| u.as_object().cloned());
+    e.group = group.map(str::to_string);
+    e
+}
+
+/// A plain annotation body, as a person's tool would post it.
+pub fn annotation(name: &str, elements: Vec<Element>) -> AnnotationBody {
+    AnnotationBody {
+        name: name.into(),
+        description: None,
+        display: None,
+        attributes: Default::default(),
+        elements,
+    }
 }
 
 pub fn text(out: &Output) -> (String, String) {
