@@ -55,8 +55,7 @@ fn an_expired_or_unknown_token_is_rejected() {
 
 #[test]
 fn a_missing_folder_and_a_missing_item_are_named() {
-    let rt = runtime();
-    let (_, key) = rt.block_on(cohort(1));
+    let key = runtime().block_on(admin_key());
     let out = histoactive(&key, &args(&["--folder", "0123456789abcdef01234567"]));
     assert_fails(
         &out,
@@ -119,37 +118,26 @@ fn one_labeled_class_and_no_features_are_explained() {
     let bare = annotation("bare", vec![point(1.0, None, None)]);
     rt.block_on(client.create_annotation(&item.id, &bare))
         .unwrap();
-    let out = histoactive(
-        &key,
-        &[
+    let run_on = |samples: &str| {
+        let args = [
             "run",
             "--item",
             item.id.as_str(),
             "--samples",
-            "^cells$",
+            samples,
             "--classes",
             "benign,malignant",
             "--quiet",
-        ],
-    );
+        ];
+        histoactive(&key, &args)
+    };
+    let out = run_on("^cells$");
     assert_fails(
         &out,
         1,
         &["at least 2 classes", "2 'benign'", "0 'malignant'"],
     );
-    let out = histoactive(
-        &key,
-        &[
-            "run",
-            "--item",
-            item.id.as_str(),
-            "--samples",
-            "^bare$",
-            "--classes",
-            "benign,malignant",
-            "--quiet",
-        ],
-    );
+    let out = run_on("^bare$");
     assert_fails(&out, 1, &["no numeric features", "Feature.Size.Area"]);
 }
 

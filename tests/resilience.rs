@@ -37,6 +37,13 @@ fn client(server: &MockServer) -> Client {
         .unwrap()
 }
 
+/// `GET /folder/{FOLDER}` through a client with short timeouts and retries.
+async fn get_folder(server: &MockServer) -> Result<histoactive::dsa::Folder, DsaError> {
+    client(server)
+        .folder(&FolderId::parse(FOLDER).unwrap())
+        .await
+}
+
 fn folder_json() -> serde_json::Value {
     json!({"_id": FOLDER, "name": "cohort", "meta": {}})
 }
@@ -68,10 +75,7 @@ async fn a_502_burst_on_a_get_is_retried_until_it_succeeds() {
         .expect(3)
         .mount(&server)
         .await;
-    let folder = client(&server)
-        .folder(&FolderId::parse(FOLDER).unwrap())
-        .await
-        .unwrap();
+    let folder = get_folder(&server).await.unwrap();
     assert_eq!(folder.name, "cohort");
 }
 
@@ -86,10 +90,7 @@ async fn a_server_that_stays_down_gives_up_with_its_message() {
         .expect(3)
         .mount(&server)
         .await;
-    let err = client(&server)
-        .folder(&FolderId::parse(FOLDER).unwrap())
-        .await
-        .unwrap_err();
+    let err = get_folder(&server).await.unwrap_err();
     assert_eq!(err.status(), Some(503));
     assert!(err.to_string().contains("maintenance until 5pm"), "{err}");
 }
@@ -128,10 +129,7 @@ async fn a_slow_server_times_out_with_a_clear_message() {
         )
         .mount(&server)
         .await;
-    let err = client(&server)
-        .folder(&FolderId::parse(FOLDER).unwrap())
-        .await
-        .unwrap_err();
+    let err = get_folder(&server).await.unwrap_err();
     assert!(matches!(err, DsaError::Timeout { .. }), "{err:?}");
     assert!(err.to_string().contains("timed out after 0.4s"), "{err}");
     assert!(err.to_string().contains("--timeout"), "{err}");
@@ -145,10 +143,7 @@ async fn a_malformed_body_names_the_json_path() {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"_id": FOLDER, "name": 42})))
         .mount(&server)
         .await;
-    let err = client(&server)
-        .folder(&FolderId::parse(FOLDER).unwrap())
-        .await
-        .unwrap_err();
+    let err = get_folder(&server).await.unwrap_err();
     match &err {
         DsaError::Decode { path, request, .. } => {
             assert_eq!(path, "name");

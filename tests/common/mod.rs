@@ -53,6 +53,17 @@ pub async fn admin() -> Client {
         .expect("admin sign-in on the test DSA")
 }
 
+/// An admin API key, for tests that need no data.
+pub async fn admin_key() -> String {
+    admin()
+        .await
+        .create_api_key("tests")
+        .await
+        .unwrap()
+        .expose()
+        .to_string()
+}
+
 /// A fresh demo cohort (in its own folder) and an admin API key.
 pub async fn cohort(slides: usize) -> (DemoCohort, String) {
     let client = admin().await;
