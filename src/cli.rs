@@ -68,9 +68,12 @@ pub struct RunArgs {
     /// Only use `user` values whose dotted name starts with this, e.g. "Feature.".
     #[arg(long)]
     pub feature_prefix: Option<String>,
-    /// How to rank unlabeled samples: margin, entropy, least-confidence, random.
+    /// How to rank unlabeled samples: margin, entropy, least-confidence, committee, density, random.
     #[arg(long, default_value = "margin")]
     pub strategy: String,
+    /// How to spread a batch over the pool: cluster (cluster-margin), kcenter, or off (plain top-k).
+    #[arg(long, default_value = "cluster")]
+    pub diversity: String,
     /// How many samples to queue (across the whole scope).
     #[arg(long, default_value_t = 50)]
     pub batch: usize,

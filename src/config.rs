@@ -7,7 +7,7 @@ use regex::Regex;
 
 use crate::cli::{ConnectionArgs, RunArgs};
 use crate::dsa::{Auth, ClientBuilder, FolderId, ItemId, Secret};
-use crate::learn::{ClassifierParams, Strategy};
+use crate::learn::{ClassifierParams, Diversity, Strategy};
 use crate::round::{RoundConfig, Scope};
 
 /// An argument that cannot work, with what to do instead.
@@ -87,6 +87,10 @@ pub fn round_config(args: &RunArgs) -> Result<RoundConfig, ConfigError> {
         .strategy
         .parse()
         .map_err(|e: String| bad(format!("--strategy: {e}")))?;
+    let diversity: Diversity = args
+        .diversity
+        .parse()
+        .map_err(|e: String| bad(format!("--diversity: {e}")))?;
     if args.batch == 0 {
         return Err(bad("--batch must be at least 1"));
     }
@@ -107,6 +111,7 @@ pub fn round_config(args: &RunArgs) -> Result<RoundConfig, ConfigError> {
         classes,
         feature_prefix: args.feature_prefix.clone().filter(|p| !p.is_empty()),
         strategy,
+        diversity,
         batch: args.batch,
         seed: args.seed,
         layer_name: args.layer_name.trim().to_string(),

@@ -68,6 +68,14 @@ pub fn render(report: &RoundReport, show: usize, dry_run: bool) -> String {
         pool.report.labeled_by_element,
         pool.report.labeled_by_region
     );
+    if report.cold_start {
+        let _ = writeln!(
+            out,
+            "  cold start: labels of fewer than 2 classes ({}), so no model yet. The queue is a diverse, \
+             typical first batch (one sample nearest each k-means centre of the pool): label it and run again",
+            crate::round::describe_counts(&report.label_counts)
+        );
+    }
     match report.cv {
         Some(cv) => {
             let _ = writeln!(

@@ -99,7 +99,7 @@ fn unmatched_sample_pattern_lists_the_names_it_saw() {
 }
 
 #[test]
-fn one_labeled_class_and_no_features_are_explained() {
+fn one_labeled_class_starts_cold_and_missing_features_are_explained() {
     let rt = runtime();
     let (cohort, key) = rt.block_on(cohort(1));
     let client = rt.block_on(admin());
@@ -131,12 +131,23 @@ fn one_labeled_class_and_no_features_are_explained() {
         ];
         histoactive(&key, &args)
     };
+    // One class labeled: no model yet, so a cold-start batch instead of a failure.
     let out = run_on("^cells$");
-    assert_fails(
-        &out,
-        1,
-        &["at least 2 classes", "2 'benign'", "0 'malignant'"],
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("cold start: labels of fewer than 2 classes (2 'benign', 0 'malignant')"),
+        "{stdout}"
     );
+    let layers = rt.block_on(client.annotations_of(&item.id)).unwrap();
+    let queue = layers
+        .iter()
+        .find(|a| a.annotation.name == "histoactive review queue")
+        .expect("a queue layer");
+    let queue = rt.block_on(client.annotation(&queue.id)).unwrap();
+    let user = queue.annotation.elements[0].user.clone().unwrap();
+    assert_eq!(user["reason"], "cold-start");
+    assert_eq!(user["sourceElementIndex"], 2, "the one unlabeled nucleus");
     let out = run_on("^bare$");
     assert_fails(&out, 1, &["no numeric features", "Feature.Size.Area"]);
 }

@@ -2,52 +2,129 @@
 //! the DSA round and offline simulations run exactly the same code.
 
 mod classifier;
+mod committee;
 mod cv;
+mod density;
+mod diversity;
 mod error;
+mod kmeans;
 mod scale;
 mod strategy;
 
 pub use classifier::{Classifier, ClassifierParams, ValidClassifierParams, argmax};
+pub use committee::{bootstrap_committee, committee_scores, mean_kl, vote_entropy};
 pub use cv::{CvScore, cross_validate, stratified_folds};
+pub use density::{density_scores, pool_similarity};
+pub use diversity::{Diversity, candidate_count, cold_start, kcenter_greedy, round_robin};
 pub use error::{LearnError, ParamError};
+pub use kmeans::KMeans;
 pub use scale::Standardizer;
 pub use strategy::{Strategy, entropy, least_confidence, margin, scores, top_k};
 
-use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+
+/// Members of the `committee` strategy's bootstrap ensemble.
+pub const COMMITTEE_SIZE: usize = 5;
+
+/// How to pick a batch from the pool.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QueryParams {
+    pub strategy: Strategy,
+    pub diversity: Diversity,
+    pub batch: usize,
+    pub seed: u64,
+}
+
+/// Why the batch was picked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryKind {
+    /// By the strategy's score from a fitted model.
+    Model,
+    /// Labels of fewer than two classes: no model yet, so a diverse and
+    /// typical first batch (one sample nearest each k-means centre).
+    ColdStart,
+}
 
 /// One query: which pool rows to ask about, in order.
 #[derive(Debug, Clone)]
 pub struct Query {
-    /// Pool row indices, most informative first.
+    pub kind: QueryKind,
+    /// Pool row indices, first to ask first.
     pub picked: Vec<usize>,
-    /// The strategy's score of each picked row (same order).
+    /// The score of each picked row (same order): the strategy's score, or in
+    /// a cold start the row's typicality (mean cosine similarity, in [0, 1]).
     pub scores: Vec<f64>,
-    /// Class probabilities of each picked row (same order).
-    pub proba: Array2<f64>,
+    /// Class probabilities of each picked row (same order); `None` in a cold start.
+    pub proba: Option<Array2<f64>>,
     /// Cross-validated accuracy of the model on the labeled rows.
     pub cv: Option<CvScore>,
 }
 
-/// Fits on the labeled rows, scores the pool and picks the top `batch`.
-#[allow(clippy::too_many_arguments)]
+/// Fits on the labeled rows, scores the pool and picks a batch; with labels
+/// of fewer than two classes, picks a cold-start batch instead.
 pub fn query(
     params: &ValidClassifierParams,
     labeled: ArrayView2<f64>,
     labels: ArrayView1<usize>,
     n_classes: usize,
     pool: ArrayView2<f64>,
-    strategy: Strategy,
-    batch: usize,
-    seed: u64,
+    q: QueryParams,
 ) -> Result<Query, LearnError> {
+    if pool.nrows() == 0 {
+        return Ok(Query {
+            kind: QueryKind::Model,
+            picked: Vec::new(),
+            scores: Vec::new(),
+            proba: None,
+            cv: None,
+        });
+    }
+    // Distances for diversity and density are taken on standardized features.
+    let needs_geometry = q.diversity != Diversity::Off || q.strategy == Strategy::Density;
+    let mut classes: Vec<usize> = labels.to_vec();
+    classes.sort_unstable();
+    classes.dedup();
+    if classes.len() < 2 {
+        let x = Standardizer::fit(pool).transform(pool);
+        let picked = cold_start(x.view(), q.batch, q.seed);
+        let typical = pool_similarity(x.view());
+        return Ok(Query {
+            kind: QueryKind::ColdStart,
+            scores: picked.iter().map(|&i| typical[i]).collect(),
+            picked,
+            proba: None,
+            cv: None,
+        });
+    }
     let model = params.fit(labeled, labels, n_classes)?;
-    let cv = cross_validate(params, labeled, labels, n_classes, 5, seed)?;
+    let cv = cross_validate(params, labeled, labels, n_classes, 5, q.seed)?;
     let proba = model.predict_proba(pool)?;
-    let all_scores = scores(strategy, proba.view(), seed);
-    let picked = top_k(all_scores.view(), batch);
+    let x = needs_geometry.then(|| Standardizer::fit(pool).transform(pool));
+    let all_scores: Array1<f64> = match q.strategy {
+        Strategy::Committee => {
+            let members =
+                bootstrap_committee(params, labeled, labels, n_classes, COMMITTEE_SIZE, q.seed)?;
+            let probas = members
+                .iter()
+                .map(|m| m.predict_proba(pool))
+                .collect::<Result<Vec<_>, _>>()?;
+            committee_scores(&probas)
+        }
+        Strategy::Density => {
+            let margins = scores(Strategy::Margin, proba.view(), q.seed);
+            let similarity = pool_similarity(x.as_ref().map_or(pool.view(), |x| x.view()));
+            density_scores(margins.view(), similarity.view(), 1.0)
+        }
+        other => scores(other, proba.view(), q.seed),
+    };
+    let picked = match &x {
+        Some(x) => diversity::select(all_scores.view(), x.view(), q.diversity, q.batch, q.seed),
+        None => top_k(all_scores.view(), q.batch),
+    };
     Ok(Query {
+        kind: QueryKind::Model,
         scores: picked.iter().map(|&i| all_scores[i]).collect(),
-        proba: proba.select(Axis(0), &picked),
+        proba: Some(proba.select(Axis(0), &picked)),
         picked,
         cv,
     })

@@ -6,6 +6,8 @@
 //! - `entropy`: Shannon entropy of the probabilities divided by `ln K`;
 //! - `least-confidence`: `(1 - p1) * K / (K - 1)`, the doubt in the top class,
 //!   scaled so that a uniform prediction scores 1;
+//! - `committee`: disagreement of a bootstrap ensemble (see `committee.rs`);
+//! - `density`: margin × typicality in the pool (see `density.rs`);
 //! - `random`: a seeded uniform draw, the baseline every strategy must beat.
 
 use std::fmt;
@@ -21,6 +23,8 @@ pub enum Strategy {
     Margin,
     Entropy,
     LeastConfidence,
+    Committee,
+    Density,
     Random,
 }
 
@@ -37,6 +41,8 @@ impl Strategy {
             Strategy::Margin => "margin",
             Strategy::Entropy => "entropy",
             Strategy::LeastConfidence => "least-confidence",
+            Strategy::Committee => "committee",
+            Strategy::Density => "density",
             Strategy::Random => "random",
         }
     }
@@ -98,10 +104,14 @@ pub fn least_confidence(row: ArrayView1<f64>) -> f64 {
     ((1.0 - a) * k as f64 / (k as f64 - 1.0)).clamp(0.0, 1.0)
 }
 
-/// One score per row of `proba` (rows: samples, columns: classes).
+/// One score per row of `proba` (rows: samples, columns: classes). The
+/// strategies that need more than one model's probabilities (`committee`,
+/// `density`) fall back to margin here; `learn::query` computes them in full.
 pub fn scores(strategy: Strategy, proba: ArrayView2<f64>, seed: u64) -> Array1<f64> {
     match strategy {
-        Strategy::Margin => proba.rows().into_iter().map(margin).collect(),
+        Strategy::Margin | Strategy::Committee | Strategy::Density => {
+            proba.rows().into_iter().map(margin).collect()
+        }
         Strategy::Entropy => proba.rows().into_iter().map(entropy).collect(),
         Strategy::LeastConfidence => proba.rows().into_iter().map(least_confidence).collect(),
         Strategy::Random => {

@@ -10,7 +10,9 @@ use regex::Regex;
 use serde_json::{Value, json};
 
 use crate::dsa::{AnnotationBody, Client, DsaError, FolderId, ItemId};
-use crate::learn::{self, CvScore, LearnError, Strategy, ValidClassifierParams};
+use crate::learn::{
+    self, CvScore, Diversity, LearnError, QueryKind, QueryParams, Strategy, ValidClassifierParams,
+};
 use crate::samples::{LabelState, Pool, SampleError, SampleSpec, build_pool};
 use crate::writeback::{self, LayerChange, QUEUE_KIND, QueuedElement, SCHEMA_VERSION, WriteError};
 pub use fetch::{Scope, fetch_annotations, resolve_scope};
@@ -26,6 +28,8 @@ pub struct RoundConfig {
     pub classes: Vec<String>,
     pub feature_prefix: Option<String>,
     pub strategy: Strategy,
+    /// How a batch is spread over the pool.
+    pub diversity: Diversity,
     pub batch: usize,
     pub seed: u64,
     pub layer_name: String,
@@ -55,11 +59,6 @@ pub enum RoundError {
     },
     #[error(transparent)]
     Samples(#[from] SampleError),
-    #[error(
-        "a model needs labels of at least 2 classes, but the samples have {counts}. \
-         Label some samples of another class in HistomicsUI (set the element's group), or check --classes / --labels"
-    )]
-    TooFewClasses { counts: String },
     #[error(transparent)]
     Learn(#[from] LearnError),
     #[error(transparent)]
@@ -102,6 +101,9 @@ pub struct RoundReport {
     pub run_id: String,
     pub time: String,
     pub strategy: Strategy,
+    pub diversity: Diversity,
+    /// No model yet (labels of fewer than two classes): a cold-start batch.
+    pub cold_start: bool,
     pub pool: Pool,
     pub label_counts: Vec<(String, usize)>,
     pub conflicts: usize,
@@ -179,13 +181,12 @@ pub async fn run_round(
         .cloned()
         .zip(counts.iter().copied())
         .collect();
-    if counts.iter().filter(|&&c| c > 0).count() < 2 {
-        let counts = label_counts
-            .iter()
-            .map(|(c, n)| format!("{n} '{c}'"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        return Err(RoundError::TooFewClasses { counts });
+    let classes_labeled = counts.iter().filter(|&&c| c > 0).count();
+    if classes_labeled < 2 {
+        progress(&format!(
+            "labels of {classes_labeled} class(es) only ({}): cold start",
+            describe_counts(&label_counts)
+        ));
     }
     let x_train = pool.features.select(Axis(0), &train_rows);
     let y_train = Array1::from(train_y);
@@ -202,9 +203,12 @@ pub async fn run_round(
         y_train.view(),
         config.classes.len(),
         x_pool.view(),
-        config.strategy,
-        config.batch,
-        config.seed,
+        QueryParams {
+            strategy: config.strategy,
+            diversity: config.diversity,
+            batch: config.batch,
+            seed: config.seed,
+        },
     )?;
     let queue: Vec<QueueRow> = query
         .picked
@@ -212,12 +216,15 @@ pub async fn run_round(
         .enumerate()
         .map(|(k, &p)| {
             let sample = candidates[p].0;
-            let mut probabilities: Vec<(String, f64)> = config
-                .classes
-                .iter()
-                .cloned()
-                .zip(query.proba.row(k).iter().copied())
-                .collect();
+            let mut probabilities: Vec<(String, f64)> = match &query.proba {
+                Some(proba) => config
+                    .classes
+                    .iter()
+                    .cloned()
+                    .zip(proba.row(k).iter().copied())
+                    .collect(),
+                None => Vec::new(),
+            };
             probabilities.sort_by(|a, b| b.1.total_cmp(&a.1));
             QueueRow {
                 rank: k + 1,
@@ -234,6 +241,8 @@ pub async fn run_round(
         run_id: run_id(config.seed),
         time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         strategy: config.strategy,
+        diversity: config.diversity,
+        cold_start: query.kind == QueryKind::ColdStart,
         label_counts,
         conflicts: conflicts.len(),
         conflict_examples: conflicts
@@ -261,6 +270,15 @@ pub async fn run_round(
         report.timings.write = write_started.elapsed();
     }
     Ok(report)
+}
+
+/// `12 'tumor', 0 'stroma'`
+pub fn describe_counts(counts: &[(String, usize)]) -> String {
+    counts
+        .iter()
+        .map(|(c, n)| format!("{n} '{c}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn slide_summaries(pool: &Pool, queue: &[QueueRow]) -> Vec<SlideSummary> {
@@ -301,7 +319,9 @@ fn layer_attributes(
         "runId": report.run_id,
         "time": report.time,
         "strategy": config.strategy.name(),
+        "coldStart": report.cold_start,
         "parameters": {
+            "diversity": config.diversity.name(),
             "samples": config.samples.as_str(),
             "labels": config.labels.as_ref().map(Regex::as_str),
             "classes": config.classes,
@@ -346,6 +366,12 @@ async fn write_back(
                             rank: q.rank,
                             score: q.score,
                             strategy: config.strategy.name().to_string(),
+                            reason: if report.cold_start {
+                                "cold-start"
+                            } else {
+                                "model"
+                            }
+                            .to_string(),
                             probabilities: q.probabilities.clone(),
                             shape: s.shape.clone(),
                             source_annotation: s.annotation.to_string(),

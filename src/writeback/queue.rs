@@ -17,7 +17,10 @@ pub struct QueuedElement {
     pub rank: usize,
     pub score: f64,
     pub strategy: String,
-    /// `(class name, probability)`, most probable first.
+    /// `model` (ranked by the strategy's score) or `cold-start` (no model yet:
+    /// a typical sample of one region of the pool).
+    pub reason: String,
+    /// `(class name, probability)`, most probable first; empty in a cold start.
     pub probabilities: Vec<(String, f64)>,
     pub shape: Shape,
     pub source_annotation: String,
@@ -39,7 +42,7 @@ pub fn priority_colour(rank: usize, total: usize) -> String {
 /// `#3 tumor? 0.41 / lymphocyte 0.38`
 pub fn label_text(rank: usize, probabilities: &[(String, f64)]) -> String {
     match probabilities {
-        [] => format!("#{rank}"),
+        [] => format!("#{rank} (first labels)"),
         [(a, pa)] => format!("#{rank} {a}? {pa:.2}"),
         [(a, pa), (b, pb), ..] => format!("#{rank} {a}? {pa:.2} / {b} {pb:.2}"),
     }
@@ -109,6 +112,7 @@ pub fn queue_element(q: &QueuedElement, total: usize) -> Element {
     user.insert("rank".into(), json!(q.rank));
     user.insert("score".into(), json!(round4(q.score)));
     user.insert("strategy".into(), json!(q.strategy));
+    user.insert("reason".into(), json!(q.reason));
     user.insert(
         "predicted".into(),
         json!(q.probabilities.first().map(|(c, _)| c.clone())),
@@ -134,6 +138,7 @@ mod tests {
             rank,
             score: 0.912_345,
             strategy: "margin".into(),
+            reason: "model".into(),
             probabilities: vec![
                 ("tumor".into(), 0.41),
                 ("lymphocyte".into(), 0.38),
