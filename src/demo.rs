@@ -14,89 +14,26 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value, json};
 
+use crate::dataset::Dataset;
 use crate::dsa::{
     AnnotationBody, AnnotationId, Client, ClientBuilder, CollectionId, DsaError, Element, Extra,
     FolderId, ItemId, Label, Secret, Shape,
 };
 
-/// The WDBC data set, shipped in `data/`.
-pub const WDBC_CSV: &str = include_str!("../data/wdbc.csv");
-
-/// One row: an id, its measurements and its diagnosis.
+/// One row of the source table, placed on a slide.
 #[derive(Debug, Clone)]
-pub struct Row {
-    pub id: String,
-    pub features: Vec<f64>,
-    pub class: String,
-}
-
-/// A table of rows with named feature columns.
-#[derive(Debug, Clone)]
-pub struct Table {
-    pub feature_names: Vec<String>,
-    pub rows: Vec<Row>,
+struct Row {
+    id: String,
+    features: Vec<f64>,
+    class: String,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
-    #[error("demo data, line {line}: {message}")]
-    Data { line: usize, message: String },
     #[error(transparent)]
     Dsa(#[from] DsaError),
     #[error("rendering the slide image failed: {0}")]
     Image(String),
-}
-
-/// Parses a CSV in the WDBC layout: `sample_id`, numeric columns, `diagnosis`.
-pub fn parse_table(text: &str) -> Result<Table, DemoError> {
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let (_, header) = lines.next().ok_or(DemoError::Data {
-        line: 1,
-        message: "empty file".into(),
-    })?;
-    let names: Vec<&str> = header.split(',').map(str::trim).collect();
-    let id_col = names.iter().position(|n| *n == "sample_id");
-    let label_col = names
-        .iter()
-        .position(|n| *n == "diagnosis")
-        .ok_or(DemoError::Data {
-            line: 1,
-            message: "no 'diagnosis' column".into(),
-        })?;
-    let feature_cols: Vec<usize> = (0..names.len())
-        .filter(|&i| Some(i) != id_col && i != label_col)
-        .collect();
-    let mut rows = Vec::new();
-    for (n, line) in lines {
-        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-        if cells.len() != names.len() {
-            return Err(DemoError::Data {
-                line: n + 1,
-                message: format!("{} cells, header has {}", cells.len(), names.len()),
-            });
-        }
-        let features = feature_cols
-            .iter()
-            .map(|&c| {
-                cells[c].parse::<f64>().map_err(|_| DemoError::Data {
-                    line: n + 1,
-                    message: format!("'{}' in column '{}' is not a number", cells[c], names[c]),
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        rows.push(Row {
-            id: id_col.map_or_else(|| format!("row-{n}"), |c| cells[c].to_string()),
-            features,
-            class: cells[label_col].to_string(),
-        });
-    }
-    Ok(Table {
-        feature_names: feature_cols.iter().map(|&c| names[c].to_string()).collect(),
-        rows,
-    })
 }
 
 /// What to build.
@@ -213,49 +150,38 @@ fn labeled_element(shape: Shape, class: &str) -> Element {
     e
 }
 
-/// Per-feature standard deviations, for jittering resampled rows.
-fn feature_sd(table: &Table) -> Vec<f64> {
-    let n = table.rows.len().max(1) as f64;
-    (0..table.feature_names.len())
-        .map(|j| {
-            let mean = table.rows.iter().map(|r| r.features[j]).sum::<f64>() / n;
-            (table
-                .rows
-                .iter()
-                .map(|r| (r.features[j] - mean).powi(2))
-                .sum::<f64>()
-                / n)
-                .sqrt()
-        })
-        .collect()
-}
-
 /// Builds the cohort in a new collection (or a new folder in an existing one).
 pub async fn seed_cohort(
     client: &Client,
-    table: &Table,
+    table: &Dataset,
     spec: &DemoSpec,
 ) -> Result<DemoCohort, DemoError> {
     let mut rng = StdRng::seed_from_u64(spec.seed);
-    let mut classes: Vec<String> = table.rows.iter().map(|r| r.class.clone()).collect();
-    classes.sort();
-    classes.dedup();
+    let classes = table.classes.clone();
+    let rows: Vec<Row> = (0..table.ids.len())
+        .map(|i| Row {
+            id: table.ids[i].clone(),
+            features: table.features.row(i).to_vec(),
+            class: classes[table.labels[i]].clone(),
+        })
+        .collect();
     let slides = spec.slides.max(1);
     // Which rows go to which slide.
     let mut assignment: Vec<Vec<Row>> = vec![Vec::new(); slides];
     match spec.nuclei_per_slide {
         None => {
-            let mut rows = table.rows.clone();
+            let mut rows = rows;
             rows.shuffle(&mut rng);
             for (i, row) in rows.into_iter().enumerate() {
                 assignment[i % slides].push(row);
             }
         }
         Some(n) => {
-            let sd = feature_sd(table);
+            // Jitter resampled rows by up to 5% of each feature's spread.
+            let sd = table.features.std_axis(ndarray::Axis(0), 0.0);
             for (s, list) in assignment.iter_mut().enumerate() {
                 for k in 0..n {
-                    let base = &table.rows[rng.gen_range(0..table.rows.len())];
+                    let base = &rows[rng.gen_range(0..rows.len())];
                     let features = base
                         .features
                         .iter()
@@ -444,28 +370,6 @@ pub async fn seed_cohort(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_shipped_table_parses() {
-        let t = parse_table(WDBC_CSV).unwrap();
-        assert_eq!(t.rows.len(), 569);
-        assert_eq!(t.feature_names.len(), 30);
-        assert_eq!(
-            t.rows.iter().filter(|r| r.class == "malignant").count(),
-            212
-        );
-    }
-
-    #[test]
-    fn bad_cells_name_line_and_column() {
-        let err = parse_table("sample_id,a,diagnosis\nx,1.5,b\ny,oops,b\n")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("line 3") && err.contains("column 'a'"),
-            "{err}"
-        );
-    }
 
     #[test]
     fn slide_images_are_pngs() {

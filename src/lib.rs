@@ -17,6 +17,7 @@
 //!   idempotently and never touching annotations we did not create.
 //! - [`round`]: one round end to end: fetch → learn → write back.
 //! - [`report`]: the human summary a round prints.
+//! - [`dataset`]: labeled tables from CSV (simulation input, demo source).
 //! - [`demo`]: builds a realistic demo cohort on a (test) server.
 //! - [`cli`] / [`config`]: command-line definition, and its validation into a
 //!   round configuration.
@@ -27,6 +28,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod dataset;
 pub mod demo;
 pub mod dsa;
 pub mod geometry;

@@ -3,17 +3,25 @@
 use anyhow::Context;
 
 use crate::cli::SeedArgs;
-use crate::demo::{DemoSpec, WDBC_CSV, admin_client, parse_table, seed_cohort};
+use crate::dataset::{Columns, parse_csv, wdbc};
+use crate::demo::{DemoSpec, admin_client, seed_cohort};
 use crate::dsa::Secret;
 
 pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
-    let text = match &args.data {
+    let table = match &args.data {
         Some(path) => {
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let columns = Columns {
+                label: "diagnosis".into(),
+                id: Some("sample_id".into()),
+                site: None,
+                features: None,
+            };
+            parse_csv(&text, &path.display().to_string(), &columns)?
         }
-        None => WDBC_CSV.to_string(),
+        None => wdbc(),
     };
-    let table = parse_table(&text)?;
     let password = Secret::new(args.password.clone());
     let client = admin_client(&args.api_url, &args.login, &password)
         .await

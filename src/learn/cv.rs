@@ -36,7 +36,7 @@ pub fn stratified_folds(y: ArrayView1<usize>, k: usize, seed: u64) -> Vec<usize>
 
 /// Accuracy over `k` stratified folds, with `k` capped by the smallest class
 /// count (each fold must see every class in training). `None` when some class
-/// has a single label, where no fold split makes sense.
+/// has a single label or only one class is labeled, where no fold split makes sense.
 pub fn cross_validate(
     params: &ValidClassifierParams,
     x: ArrayView2<f64>,
@@ -48,6 +48,9 @@ pub fn cross_validate(
     let mut counts = vec![0usize; n_classes];
     for &c in y {
         counts[c] += 1;
+    }
+    if counts.iter().filter(|&&c| c > 0).count() < 2 {
+        return Ok(None); // one class: nothing to tell apart
     }
     let smallest = counts.iter().copied().filter(|&c| c > 0).min().unwrap_or(0);
     let k = k.min(smallest);

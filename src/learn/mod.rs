@@ -56,8 +56,6 @@ pub struct Query {
     pub scores: Vec<f64>,
     /// Class probabilities of each picked row (same order); `None` in a cold start.
     pub proba: Option<Array2<f64>>,
-    /// Cross-validated accuracy of the model on the labeled rows.
-    pub cv: Option<CvScore>,
 }
 
 /// Fits on the labeled rows, scores the pool and picks a batch; with labels
@@ -76,7 +74,6 @@ pub fn query(
             picked: Vec::new(),
             scores: Vec::new(),
             proba: None,
-            cv: None,
         });
     }
     // Distances for diversity and density are taken on standardized features.
@@ -93,11 +90,9 @@ pub fn query(
             scores: picked.iter().map(|&i| typical[i]).collect(),
             picked,
             proba: None,
-            cv: None,
         });
     }
     let model = params.fit(labeled, labels, n_classes)?;
-    let cv = cross_validate(params, labeled, labels, n_classes, 5, q.seed)?;
     let proba = model.predict_proba(pool)?;
     let x = needs_geometry.then(|| Standardizer::fit(pool).transform(pool));
     let all_scores: Array1<f64> = match q.strategy {
@@ -126,6 +121,5 @@ pub fn query(
         scores: picked.iter().map(|&i| all_scores[i]).collect(),
         proba: Some(proba.select(Axis(0), &picked)),
         picked,
-        cv,
     })
 }

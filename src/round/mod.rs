@@ -210,6 +210,14 @@ pub async fn run_round(
             seed: config.seed,
         },
     )?;
+    let cv = learn::cross_validate(
+        &config.model,
+        x_train.view(),
+        y_train.view(),
+        config.classes.len(),
+        5,
+        config.seed,
+    )?;
     let queue: Vec<QueueRow> = query
         .picked
         .iter()
@@ -251,7 +259,7 @@ pub async fn run_round(
             .map(|&i| pool.samples[i].describe(&pool.slides))
             .collect(),
         unlabeled: candidates.len(),
-        cv: query.cv,
+        cv,
         slides: slide_summaries(&pool, &queue),
         queue,
         folder: folder.map(|f| f.id),

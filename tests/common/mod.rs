@@ -6,7 +6,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use histoactive::demo::{DemoCohort, DemoSpec, WDBC_CSV, admin_client, parse_table, seed_cohort};
+use histoactive::dataset::wdbc;
+use histoactive::demo::{DemoCohort, DemoSpec, admin_client, seed_cohort};
 use histoactive::dsa::{AnnotationBody, Client, Element, Extra, Secret, Shape};
 
 pub const ADMIN: &str = "admin";
@@ -67,7 +68,7 @@ pub async fn admin_key() -> String {
 /// A fresh demo cohort (in its own folder) and an admin API key.
 pub async fn cohort(slides: usize) -> (DemoCohort, String) {
     let client = admin().await;
-    let table = parse_table(WDBC_CSV).unwrap();
+    let table = wdbc();
     let spec = DemoSpec {
         collection: "histoactive tests".into(),
         slides,
