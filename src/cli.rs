@@ -19,6 +19,8 @@ pub struct Cli {
 pub enum Command {
     /// Run one active-learning round on a folder or items and write the review queue.
     Run(RunArgs),
+    /// Replay active learning on fully labeled data and compare strategies (learning curves).
+    Simulate(SimulateArgs),
     /// Tools for developing histoactive (demo data on a test server).
     #[command(hide = true, subcommand)]
     Dev(DevCommand),
@@ -95,6 +97,56 @@ pub struct RunArgs {
     /// No progress lines on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// A CSV file with one labeled sample per row.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// The column holding each row's class.
+    #[arg(long)]
+    pub label_column: String,
+    /// A column of row ids (kept out of the features).
+    #[arg(long)]
+    pub id_column: Option<String>,
+    /// A column naming each row's site (kept out of the features).
+    #[arg(long)]
+    pub site_column: Option<String>,
+    /// Glob over column names selecting the features (`*` = any text); default: all other columns.
+    #[arg(long)]
+    pub feature_columns: Option<String>,
+    /// Strategies to compare, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "margin,entropy,committee,density,random"
+    )]
+    pub strategies: Vec<String>,
+    /// Batch diversity for batches over 1: cluster, kcenter, off.
+    #[arg(long, default_value = "cluster")]
+    pub diversity: String,
+    /// Number of seeds (repetitions with their own split and initial labels).
+    #[arg(long, default_value_t = 10)]
+    pub seeds: u64,
+    /// Labels revealed at random before the first query.
+    #[arg(long, default_value_t = 2)]
+    pub initial: usize,
+    /// Labels revealed per query.
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
+    /// Stop at this many labels.
+    #[arg(long, default_value_t = 80)]
+    pub budget: usize,
+    /// Share of each class held out as the test set.
+    #[arg(long, default_value_t = 0.3)]
+    pub test_fraction: f64,
+    /// Accuracy whose label cost the summary reports.
+    #[arg(long, default_value_t = 0.95)]
+    pub target: f64,
+    /// Folder for curves.csv, curves.svg and curves.png.
+    #[arg(long, default_value = "simulation")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,10 +5,12 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use crate::cli::{ConnectionArgs, RunArgs};
+use crate::cli::{ConnectionArgs, RunArgs, SimulateArgs};
+use crate::dataset::Columns;
 use crate::dsa::{Auth, ClientBuilder, FolderId, ItemId, Secret};
 use crate::learn::{ClassifierParams, Diversity, Strategy};
 use crate::round::{RoundConfig, Scope};
+use crate::simulate::SimParams;
 
 /// An argument that cannot work, with what to do instead.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +46,63 @@ fn regex(option: &str, pattern: &str) -> Result<Regex, ConfigError> {
             "{option} '{pattern}' is not a valid regular expression: {e}"
         ))
     })
+}
+
+/// Validates `simulate` arguments (the data file is read later).
+pub fn simulation(args: &SimulateArgs) -> Result<(Columns, SimParams, f64), ConfigError> {
+    let strategies = args
+        .strategies
+        .iter()
+        .map(|s| s.trim().parse::<Strategy>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(format!("--strategies: {e}")))?;
+    if strategies.is_empty() {
+        return Err(bad("--strategies needs at least one strategy"));
+    }
+    let diversity: Diversity = args
+        .diversity
+        .parse()
+        .map_err(|e: String| bad(format!("--diversity: {e}")))?;
+    if args.seeds == 0 || args.batch == 0 {
+        return Err(bad("--seeds and --batch must be at least 1"));
+    }
+    if args.budget <= args.initial {
+        return Err(bad(format!(
+            "--budget ({}) must be larger than --initial ({})",
+            args.budget, args.initial
+        )));
+    }
+    if !(args.test_fraction > 0.0 && args.test_fraction < 1.0) {
+        return Err(bad(format!(
+            "--test-fraction must be between 0 and 1, got {}",
+            args.test_fraction
+        )));
+    }
+    if !(0.0..=1.0).contains(&args.target) {
+        return Err(bad(format!(
+            "--target is an accuracy between 0 and 1, got {}",
+            args.target
+        )));
+    }
+    let columns = Columns {
+        label: args.label_column.clone(),
+        id: args.id_column.clone(),
+        site: args.site_column.clone(),
+        features: args.feature_columns.clone(),
+    };
+    let params = SimParams {
+        strategies,
+        diversity,
+        seeds: args.seeds,
+        initial: args.initial,
+        batch: args.batch,
+        budget: args.budget,
+        test_fraction: args.test_fraction,
+        model: ClassifierParams::default()
+            .check()
+            .map_err(|e| bad(e.to_string()))?,
+    };
+    Ok((columns, params, args.target))
 }
 
 /// Validates `run` arguments into a round configuration.

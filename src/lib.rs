@@ -16,6 +16,8 @@
 //! - [`writeback`]: our annotation layers and folder summary, replaced
 //!   idempotently and never touching annotations we did not create.
 //! - [`round`]: one round end to end: fetch → learn → write back.
+//! - [`simulate`]: replays active learning on fully labeled data (learning
+//!   curves, summaries, plots) through the same `learn::query` as a round.
 //! - [`report`]: the human summary a round prints.
 //! - [`dataset`]: labeled tables from CSV (simulation input, demo source).
 //! - [`demo`]: builds a realistic demo cohort on a (test) server.
@@ -36,4 +38,5 @@ pub mod learn;
 pub mod report;
 pub mod round;
 pub mod samples;
+pub mod simulate;
 pub mod writeback;

@@ -3,6 +3,7 @@
 
 mod run;
 mod seed;
+mod simulate;
 
 use crate::cli::{Cli, Command, DevCommand};
 use crate::config::ConfigError;
@@ -10,6 +11,7 @@ use crate::config::ConfigError;
 pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Run(args) => run::run(args).await,
+        Command::Simulate(args) => simulate::simulate(args),
         Command::Dev(DevCommand::Seed(args)) => seed::seed(args).await,
     }
 }

@@ -29,10 +29,12 @@ pub enum Strategy {
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 4] = [
+    pub const ALL: [Strategy; 6] = [
         Strategy::Margin,
         Strategy::Entropy,
         Strategy::LeastConfidence,
+        Strategy::Committee,
+        Strategy::Density,
         Strategy::Random,
     ];
 

@@ -1,0 +1,89 @@
+//! `histoactive simulate`: learning curves on a labeled CSV.
+
+use std::fmt::Write as _;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::SimulateArgs;
+use crate::config::simulation;
+use crate::dataset::parse_csv;
+use crate::simulate::{self, Summary, curves_csv, plot, summarize};
+
+/// Label counts shown in the summary table (those the curves reach).
+const CHECKPOINTS: [usize; 6] = [10, 16, 20, 40, 80, 160];
+
+pub fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
+    let (columns, params, target) = simulation(&args)?;
+    let file = args.data.display().to_string();
+    let text =
+        std::fs::read_to_string(&args.data).with_context(|| format!("reading --data {file}"))?;
+    let data = parse_csv(&text, &file, &columns)?;
+    eprintln!(
+        "{}: {} rows, {} features, classes {}; {} strategies × {} seeds, {} → {} labels by {}",
+        file,
+        data.ids.len(),
+        data.feature_names.len(),
+        data.classes.join("/"),
+        params.strategies.len(),
+        params.seeds,
+        params.initial,
+        params.budget,
+        params.batch
+    );
+    let bar = ProgressBar::new(params.strategies.len() as u64 * params.seeds);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} curves {msg} [{elapsed} / ~{eta}]")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let points = simulate::run(&data, &params, &mut |strategy, seed| {
+        bar.set_message(format!("{strategy} seed {seed}"));
+        bar.inc(1);
+    })?;
+    bar.finish_and_clear();
+
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let csv = args.out.join("curves.csv");
+    std::fs::write(&csv, curves_csv(&points))
+        .with_context(|| format!("writing {}", csv.display()))?;
+    let summaries = summarize(&points, target);
+    print!("{}", table(&summaries, target));
+    let (svg, png) = (args.out.join("curves.svg"), args.out.join("curves.png"));
+    let title = format!("{} — {} seeds, batch {}", file, params.seeds, params.batch);
+    plot::write(&summaries, &title, &svg, &png)?;
+    println!(
+        "\nwrote {}, {} and {}",
+        csv.display(),
+        svg.display(),
+        png.display()
+    );
+    Ok(())
+}
+
+fn table(summaries: &[Summary], target: f64) -> String {
+    let mut out = String::new();
+    let checkpoints: Vec<usize> = CHECKPOINTS
+        .into_iter()
+        .filter(|&c| summaries.iter().any(|s| s.at(c).is_some()))
+        .collect();
+    let _ = write!(out, "{:<18}", "strategy");
+    for c in &checkpoints {
+        let _ = write!(out, " {:>13}", format!("acc@{c}"));
+    }
+    let _ = writeln!(out, " {:>7} {:>12}", "AULC", format!("labels→{target:.2}"));
+    for s in summaries {
+        let _ = write!(out, "{:<18}", s.strategy.name());
+        for &c in &checkpoints {
+            let cell = s
+                .at(c)
+                .map_or("-".to_string(), |(m, sd)| format!("{m:.3} ± {sd:.3}"));
+            let _ = write!(out, " {cell:>13}");
+        }
+        let reach = s
+            .labels_to_target
+            .map_or("not reached".to_string(), |n| n.to_string());
+        let _ = writeln!(out, " {:>7.4} {:>12}", s.aulc, reach);
+    }
+    out
+}
