@@ -8,7 +8,7 @@ use linfa_logistic::{MultiFittedLogisticRegression, MultiLogisticRegression};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
 use super::error::{LearnError, ParamError};
-use super::scale::Standardizer;
+use super::scale::{Standardizer, for_each_block};
 
 /// Hyperparameters, not yet validated.
 #[derive(Debug, Clone, Copy)]
@@ -115,12 +115,15 @@ impl Classifier {
                 got: x.ncols(),
             });
         }
-        let xs = self.scaler.transform(x);
-        let fitted = self.model.predict_probabilities(&xs);
         let mut out = Array2::zeros((x.nrows(), self.n_classes));
-        for (col, &class) in self.model.classes().iter().enumerate() {
-            out.column_mut(class).assign(&fitted.column(col));
-        }
+        // Block by block, so a million-row pool is never copied whole.
+        for_each_block(&self.scaler, x, |start, block| {
+            let fitted = self.model.predict_probabilities(&block);
+            let mut target = out.slice_mut(ndarray::s![start..start + block.nrows(), ..]);
+            for (col, &class) in self.model.classes().iter().enumerate() {
+                target.column_mut(class).assign(&fitted.column(col));
+            }
+        });
         Ok(out)
     }
 

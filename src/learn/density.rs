@@ -8,28 +8,34 @@
 
 use ndarray::{Array1, ArrayView1, ArrayView2};
 
-/// Mean cosine similarity of each row to all rows (itself included), mapped
-/// from [−1, 1] to [0, 1]. Rows should be standardized features.
-pub fn pool_similarity(x: ArrayView2<f64>) -> Array1<f64> {
-    let norms: Array1<f64> = x.rows().into_iter().map(|r| r.dot(&r).sqrt()).collect();
+use super::scale::{Standardizer, for_each_block};
+
+/// Mean cosine similarity of each standardized row to all rows (itself
+/// included), mapped from [−1, 1] to [0, 1]. Two passes over the pool in
+/// blocks: the mean unit vector, then one dot product per row.
+pub fn pool_similarity(x: ArrayView2<f64>, scaler: &Standardizer) -> Array1<f64> {
     let mut mean_unit = Array1::<f64>::zeros(x.ncols());
-    for (row, &n) in x.rows().into_iter().zip(&norms) {
-        if n > 0.0 {
-            mean_unit.scaled_add(1.0 / n, &row);
-        }
-    }
-    mean_unit /= x.nrows().max(1) as f64;
-    x.dot(&mean_unit)
-        .iter()
-        .zip(&norms)
-        .map(|(&d, &n)| {
+    for_each_block(scaler, x, |_, block| {
+        for row in block.rows() {
+            let n = row.dot(&row).sqrt();
             if n > 0.0 {
-                ((d / n + 1.0) / 2.0).clamp(0.0, 1.0)
+                mean_unit.scaled_add(1.0 / n, &row);
+            }
+        }
+    });
+    mean_unit /= x.nrows().max(1) as f64;
+    let mut out = Array1::<f64>::zeros(x.nrows());
+    for_each_block(scaler, x, |start, block| {
+        for (i, row) in block.rows().into_iter().enumerate() {
+            let n = row.dot(&row).sqrt();
+            out[start + i] = if n > 0.0 {
+                ((row.dot(&mean_unit) / n + 1.0) / 2.0).clamp(0.0, 1.0)
             } else {
                 0.5
-            }
-        })
-        .collect()
+            };
+        }
+    });
+    out
 }
 
 /// `uncertainty × similarity^beta`, in [0, 1].
@@ -53,7 +59,7 @@ mod tests {
     fn similarity_matches_the_pairwise_definition() {
         let x = array![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]];
         // Pairwise cosines of row 0 with rows 0..3: 1, 0, 1/√2 → mean 0.569036 → (0.569036 + 1) / 2
-        let s = pool_similarity(x.view());
+        let s = pool_similarity(x.view(), &Standardizer::identity(2));
         assert_abs_diff_eq!(
             s[0],
             (1.0 + 0.0 + 0.5f64.sqrt()) / 3.0 / 2.0 + 0.5,

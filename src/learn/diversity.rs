@@ -12,9 +12,14 @@
 use std::fmt;
 use std::str::FromStr;
 
-use ndarray::{ArrayView1, ArrayView2, Axis};
+use ndarray::{ArrayView1, ArrayView2};
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::index::sample;
 
 use super::kmeans::{KMeans, assign};
+use super::scale::{Standardizer, for_each_block};
 use super::strategy::top_k;
 
 /// How a batch is made diverse.
@@ -125,11 +130,34 @@ pub fn kcenter_greedy(x: ArrayView2<f64>, batch: usize) -> Vec<usize> {
     picked
 }
 
-/// Picks `batch` pool rows by `scores`, made diverse over `x` (standardized
-/// pool features). Returns pool row indices, highest score first.
+/// Rows k-means is fitted on: a uniform sample represents the pool's
+/// structure well enough for spreading a batch, at a fraction of the cost.
+const KMEANS_ROWS: usize = 20_000;
+
+fn kmeans_on_sample(pool: ArrayView2<f64>, scaler: &Standardizer, k: usize, seed: u64) -> KMeans {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut rows: Vec<usize> = if pool.nrows() > KMEANS_ROWS {
+        sample(&mut rng, pool.nrows(), KMEANS_ROWS).into_vec()
+    } else {
+        (0..pool.nrows()).collect()
+    };
+    rows.sort_unstable();
+    KMeans::fit(
+        scaler.transform_rows(pool, &rows).view(),
+        k,
+        15,
+        KMEANS_ROWS,
+        seed,
+    )
+}
+
+/// Picks `batch` pool rows by `scores`, made diverse in the standardized
+/// feature space (`scaler` applied to `pool` rows as needed, never to the
+/// whole pool at once). Returns pool row indices, highest score first.
 pub fn select(
     scores: ArrayView1<f64>,
-    x: ArrayView2<f64>,
+    pool: ArrayView2<f64>,
+    scaler: &Standardizer,
     diversity: Diversity,
     batch: usize,
     seed: u64,
@@ -138,11 +166,10 @@ pub fn select(
         return top_k(scores, batch);
     }
     let candidates = top_k(scores, candidate_count(scores.len(), batch));
-    let cx = x.select(Axis(0), &candidates);
+    let cx = scaler.transform_rows(pool, &candidates);
     let local = match diversity {
         Diversity::Cluster => {
-            let k = batch.min(candidates.len());
-            let model = KMeans::fit(x, k, 15, 20_000, seed);
+            let model = kmeans_on_sample(pool, scaler, batch.min(candidates.len()), seed);
             round_robin(&model.predict(cx.view()), batch)
         }
         Diversity::Kcenter => kcenter_greedy(cx.view(), batch),
@@ -169,21 +196,28 @@ pub fn select(
 /// A first batch without labels: cluster the pool into `batch` groups and
 /// take the sample nearest each centre (typical, and spread over the pool),
 /// largest groups first.
-pub fn cold_start(x: ArrayView2<f64>, batch: usize, seed: u64) -> Vec<usize> {
-    let k = batch.min(x.nrows());
+pub fn cold_start(
+    pool: ArrayView2<f64>,
+    scaler: &Standardizer,
+    batch: usize,
+    seed: u64,
+) -> Vec<usize> {
+    let k = batch.min(pool.nrows());
     if k == 0 {
         return Vec::new();
     }
-    let model = KMeans::fit(x, k, 15, 20_000, seed);
-    let (labels, dists) = assign(x, model.centres.view());
+    let model = kmeans_on_sample(pool, scaler, k, seed);
     let mut best: Vec<Option<(f64, usize)>> = vec![None; model.centres.nrows()];
     let mut sizes = vec![0usize; model.centres.nrows()];
-    for (i, (&l, &d)) in labels.iter().zip(&dists).enumerate() {
-        sizes[l] += 1;
-        if best[l].is_none_or(|(bd, _)| d < bd) {
-            best[l] = Some((d, i));
+    for_each_block(scaler, pool, |start, block| {
+        let (labels, dists) = assign(block, model.centres.view());
+        for (i, (&l, &d)) in labels.iter().zip(&dists).enumerate() {
+            sizes[l] += 1;
+            if best[l].is_none_or(|(bd, _)| d < bd) {
+                best[l] = Some((d, start + i));
+            }
         }
-    }
+    });
     let mut order: Vec<usize> = (0..best.len()).filter(|&c| best[c].is_some()).collect();
     order.sort_by_key(|&c| (std::cmp::Reverse(sizes[c]), c));
     order
@@ -195,7 +229,7 @@ pub fn cold_start(x: ArrayView2<f64>, batch: usize, seed: u64) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::{Array1, Array2, array};
+    use ndarray::{Array1, Array2, Axis, array};
 
     #[test]
     fn kcenter_returns_the_farthest_points_of_a_grid() {
@@ -250,10 +284,11 @@ mod tests {
             x[[10 + j, 1]] = b;
             scores[10 + j] = 0.9;
         }
-        let plain = select(scores.view(), x.view(), Diversity::Off, 4, 0);
+        let id = Standardizer::identity(2);
+        let plain = select(scores.view(), x.view(), &id, Diversity::Off, 4, 0);
         assert!(plain.iter().all(|&i| i < 10));
         for mode in [Diversity::Cluster, Diversity::Kcenter] {
-            let picked = select(scores.view(), x.view(), mode, 4, 0);
+            let picked = select(scores.view(), x.view(), &id, mode, 4, 0);
             assert_eq!(picked.len(), 4);
             assert_eq!(
                 picked.iter().filter(|&&i| i < 10).count(),
@@ -262,7 +297,7 @@ mod tests {
             );
             assert_eq!(
                 picked,
-                select(scores.view(), x.view(), mode, 4, 0),
+                select(scores.view(), x.view(), &id, mode, 4, 0),
                 "seeded"
             );
         }
@@ -279,7 +314,7 @@ mod tests {
             [19.9, 20.1],
             [20.0, 19.9]
         ];
-        let picked = cold_start(x.view(), 2, 1);
+        let picked = cold_start(x.view(), &Standardizer::identity(2), 2, 1);
         assert_eq!(picked.len(), 2);
         assert!(picked[0] >= 3, "the larger group comes first: {picked:?}");
         assert!(picked[1] < 3);

@@ -82,9 +82,9 @@ pub fn query(
     classes.sort_unstable();
     classes.dedup();
     if classes.len() < 2 {
-        let x = Standardizer::fit(pool).transform(pool);
-        let picked = cold_start(x.view(), q.batch, q.seed);
-        let typical = pool_similarity(x.view());
+        let scaler = Standardizer::fit(pool);
+        let picked = cold_start(pool, &scaler, q.batch, q.seed);
+        let typical = pool_similarity(pool, &scaler);
         return Ok(Query {
             kind: QueryKind::ColdStart,
             scores: picked.iter().map(|&i| typical[i]).collect(),
@@ -94,7 +94,7 @@ pub fn query(
     }
     let model = params.fit(labeled, labels, n_classes)?;
     let proba = model.predict_proba(pool)?;
-    let x = needs_geometry.then(|| Standardizer::fit(pool).transform(pool));
+    let scaler = needs_geometry.then(|| Standardizer::fit(pool));
     let all_scores: Array1<f64> = match q.strategy {
         Strategy::Committee => {
             let members =
@@ -107,13 +107,21 @@ pub fn query(
         }
         Strategy::Density => {
             let margins = scores(Strategy::Margin, proba.view(), q.seed);
-            let similarity = pool_similarity(x.as_ref().map_or(pool.view(), |x| x.view()));
+            let identity = Standardizer::identity(pool.ncols());
+            let similarity = pool_similarity(pool, scaler.as_ref().unwrap_or(&identity));
             density_scores(margins.view(), similarity.view(), 1.0)
         }
         other => scores(other, proba.view(), q.seed),
     };
-    let picked = match &x {
-        Some(x) => diversity::select(all_scores.view(), x.view(), q.diversity, q.batch, q.seed),
+    let picked = match &scaler {
+        Some(scaler) => diversity::select(
+            all_scores.view(),
+            pool,
+            scaler,
+            q.diversity,
+            q.batch,
+            q.seed,
+        ),
         None => top_k(all_scores.view(), q.batch),
     };
     Ok(Query {

@@ -15,20 +15,54 @@ impl Standardizer {
         let mean = x
             .mean_axis(Axis(0))
             .unwrap_or_else(|| Array1::zeros(x.ncols()));
-        let var = x
-            .axis_iter(Axis(0))
-            .fold(Array1::<f64>::zeros(x.ncols()), |acc, row| {
-                acc + (&row - &mean).mapv(|d| d * d)
-            })
-            / n;
+        // One pass, no temporary per row: pools reach millions of rows.
+        let mut var = Array1::<f64>::zeros(x.ncols());
+        for row in x.rows() {
+            for ((v, &a), &m) in var.iter_mut().zip(row.iter()).zip(mean.iter()) {
+                *v += (a - m) * (a - m);
+            }
+        }
+        var /= n;
         // A constant feature carries no information; leave it at zero rather
         // than dividing by zero.
         let scale = var.mapv(|v| if v > 1e-24 { v.sqrt() } else { 1.0 });
         Standardizer { mean, scale }
     }
 
+    /// Leaves features as they are (for data already on a common scale).
+    pub fn identity(features: usize) -> Self {
+        Standardizer {
+            mean: Array1::zeros(features),
+            scale: Array1::ones(features),
+        }
+    }
+
     pub fn transform(&self, x: ArrayView2<f64>) -> Array2<f64> {
         (&x - &self.mean) / &self.scale
+    }
+
+    /// Standardized copies of the given rows only.
+    pub fn transform_rows(&self, x: ArrayView2<f64>, rows: &[usize]) -> Array2<f64> {
+        self.transform(x.select(Axis(0), rows).view())
+    }
+}
+
+/// Rows per block when a whole pool is transformed piece by piece: keeps the
+/// temporary copy small whatever the pool size.
+pub const BLOCK_ROWS: usize = 65_536;
+
+/// Calls `f(first_row, block)` for consecutive standardized blocks of `x`.
+pub fn for_each_block(
+    scaler: &Standardizer,
+    x: ArrayView2<f64>,
+    mut f: impl FnMut(usize, ArrayView2<f64>),
+) {
+    let mut start = 0;
+    while start < x.nrows() {
+        let end = (start + BLOCK_ROWS).min(x.nrows());
+        let block = scaler.transform(x.slice(ndarray::s![start..end, ..]));
+        f(start, block.view());
+        start = end;
     }
 }
 
