@@ -21,6 +21,8 @@ pub enum Command {
     Run(RunArgs),
     /// Replay active learning on fully labeled data and compare strategies (learning curves).
     Simulate(SimulateArgs),
+    /// Time the learning engine on a seeded synthetic pool (fit, score, select with each diversity mode).
+    Bench(BenchArgs),
     /// Tools for developing histoactive (demo data on a test server).
     #[command(hide = true, subcommand)]
     Dev(DevCommand),
@@ -147,6 +149,25 @@ pub struct SimulateArgs {
     /// Folder for curves.csv, curves.svg and curves.png.
     #[arg(long, default_value = "simulation")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Unlabeled pool rows.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub pool: usize,
+    /// Labeled rows the model is fitted on.
+    #[arg(long, default_value_t = 5_000)]
+    pub labels: usize,
+    #[arg(long, default_value_t = 64)]
+    pub features: usize,
+    #[arg(long, default_value_t = 5)]
+    pub classes: usize,
+    /// Batch size selected.
+    #[arg(long, default_value_t = 200)]
+    pub batch: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Subcommand)]

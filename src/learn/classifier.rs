@@ -4,11 +4,11 @@
 //! [`ValidClassifierParams`], whose `fit` returns a fitted [`Classifier`].
 
 use linfa::prelude::*;
-use linfa_logistic::{MultiFittedLogisticRegression, MultiLogisticRegression};
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use linfa_logistic::MultiLogisticRegression;
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, s};
 
 use super::error::{LearnError, ParamError};
-use super::scale::{Standardizer, for_each_block};
+use super::scale::{BLOCK_ROWS, Standardizer};
 
 /// Hyperparameters, not yet validated.
 #[derive(Debug, Clone, Copy)]
@@ -57,8 +57,13 @@ impl ClassifierParams {
 /// A fitted model over `n_classes` classes numbered `0..n_classes`.
 #[derive(Debug, Clone)]
 pub struct Classifier {
-    scaler: Standardizer,
-    model: MultiFittedLogisticRegression<f64, usize>,
+    /// The fitted weights with standardization folded in
+    /// (`W / σ`, `b − (μ / σ)·W`), so prediction reads raw rows without
+    /// copying them: one matrix product per block of the pool.
+    weights: Array2<f64>,
+    bias: Array1<f64>,
+    /// Class index of each weight column.
+    classes: Vec<usize>,
     n_classes: usize,
     n_features: usize,
 }
@@ -96,9 +101,12 @@ impl ValidClassifierParams {
             .max_iterations(self.0.max_iterations)
             .fit(&dataset)
             .map_err(|e| LearnError::Fit(e.to_string()))?;
+        let scaled_w = model.params() / &scaler.scale().view().insert_axis(Axis(1));
+        let bias = model.intercept() - &(scaler.mean() / scaler.scale()).dot(model.params());
         Ok(Classifier {
-            scaler,
-            model,
+            weights: scaled_w,
+            bias,
+            classes: model.classes().to_vec(),
             n_classes,
             n_features: x.ncols(),
         })
@@ -116,14 +124,22 @@ impl Classifier {
             });
         }
         let mut out = Array2::zeros((x.nrows(), self.n_classes));
-        // Block by block, so a million-row pool is never copied whole.
-        for_each_block(&self.scaler, x, |start, block| {
-            let fitted = self.model.predict_probabilities(&block);
-            let mut target = out.slice_mut(ndarray::s![start..start + block.nrows(), ..]);
-            for (col, &class) in self.model.classes().iter().enumerate() {
-                target.column_mut(class).assign(&fitted.column(col));
+        let mut start = 0;
+        // Block by block, so the logits of a million-row pool never exist at once.
+        while start < x.nrows() {
+            let end = (start + BLOCK_ROWS).min(x.nrows());
+            let mut logits = x.slice(s![start..end, ..]).dot(&self.weights) + &self.bias;
+            let mut target = out.slice_mut(s![start..end, ..]);
+            for (mut row, mut dest) in logits.rows_mut().into_iter().zip(target.rows_mut()) {
+                let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                row.mapv_inplace(|v| (v - max).exp());
+                let sum = row.sum();
+                for (col, &class) in self.classes.iter().enumerate() {
+                    dest[class] = row[col] / sum;
+                }
             }
-        });
+            start = end;
+        }
         Ok(out)
     }
 

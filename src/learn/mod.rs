@@ -15,7 +15,7 @@ pub use classifier::{Classifier, ClassifierParams, ValidClassifierParams, argmax
 pub use committee::{bootstrap_committee, committee_scores, mean_kl, vote_entropy};
 pub use cv::{CvScore, cross_validate, stratified_folds};
 pub use density::{density_scores, pool_similarity};
-pub use diversity::{Diversity, candidate_count, cold_start, kcenter_greedy, round_robin};
+pub use diversity::{Diversity, candidate_count, cold_start, kcenter_greedy, round_robin, select};
 pub use error::{LearnError, ParamError};
 pub use kmeans::KMeans;
 pub use scale::Standardizer;

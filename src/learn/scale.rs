@@ -29,6 +29,14 @@ impl Standardizer {
         Standardizer { mean, scale }
     }
 
+    pub fn mean(&self) -> &Array1<f64> {
+        &self.mean
+    }
+
+    pub fn scale(&self) -> &Array1<f64> {
+        &self.scale
+    }
+
     /// Leaves features as they are (for data already on a common scale).
     pub fn identity(features: usize) -> Self {
         Standardizer {
