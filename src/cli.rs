@@ -103,12 +103,15 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
-    /// A CSV file with one labeled sample per row.
-    #[arg(long)]
-    pub data: PathBuf,
-    /// The column holding each row's class.
-    #[arg(long)]
-    pub label_column: String,
+    /// A CSV file with one labeled sample per row (or use a DSA scope: --folder/--item).
+    #[arg(long, conflicts_with_all = ["folder", "items"])]
+    pub data: Option<PathBuf>,
+    /// The column holding each row's class (with --data).
+    #[arg(long, requires = "data")]
+    pub label_column: Option<String>,
+    /// A fixed test set: a CSV with the same columns; every --data row then joins the pool.
+    #[arg(long, requires = "data", conflicts_with = "test_fraction")]
+    pub test_data: Option<PathBuf>,
     /// A column of row ids (kept out of the features).
     #[arg(long)]
     pub id_column: Option<String>,
@@ -141,14 +144,44 @@ pub struct SimulateArgs {
     #[arg(long, default_value_t = 80)]
     pub budget: usize,
     /// Share of each class held out as the test set.
-    #[arg(long, default_value_t = 0.3)]
-    pub test_fraction: f64,
+    #[arg(long)]
+    pub test_fraction: Option<f64>,
     /// Accuracy whose label cost the summary reports.
     #[arg(long, default_value_t = 0.95)]
     pub target: f64,
     /// Folder for curves.csv, curves.svg and curves.png.
     #[arg(long, default_value = "simulation")]
     pub out: PathBuf,
+    /// The DSA's API URL, for simulating on a DSA scope's labeled samples.
+    #[arg(long, env = "DSA_API_URL", hide_env_values = true)]
+    pub api_url: Option<String>,
+    #[arg(
+        long,
+        env = "DSA_API_KEY",
+        hide_env_values = true,
+        conflicts_with = "token"
+    )]
+    pub api_key: Option<String>,
+    #[arg(long, env = "DSA_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// A DSA folder (with sub-folders) whose labeled samples are the data.
+    #[arg(long)]
+    pub folder: Option<String>,
+    /// A DSA item whose labeled samples are the data; repeatable.
+    #[arg(long = "item")]
+    pub items: Vec<String>,
+    /// With a DSA scope: annotation names whose elements are samples.
+    #[arg(long, default_value = "nuclei")]
+    pub samples: String,
+    /// With a DSA scope: annotation names whose regions label samples.
+    #[arg(long)]
+    pub labels: Option<String>,
+    /// With a DSA scope: the classes, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub classes: Vec<String>,
+    /// With a DSA scope: only `user` values whose name starts with this.
+    #[arg(long)]
+    pub feature_prefix: Option<String>,
 }
 
 #[derive(Debug, Args)]

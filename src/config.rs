@@ -10,6 +10,9 @@ use crate::dataset::Columns;
 use crate::dsa::{Auth, ClientBuilder, FolderId, ItemId, Secret};
 use crate::learn::{ClassifierParams, Diversity, Strategy};
 use crate::round::{RoundConfig, Scope};
+use std::path::PathBuf;
+
+use crate::samples::SampleSpec;
 use crate::simulate::SimParams;
 
 /// An argument that cannot work, with what to do instead.
@@ -48,8 +51,26 @@ fn regex(option: &str, pattern: &str) -> Result<Regex, ConfigError> {
     })
 }
 
-/// Validates `simulate` arguments (the data file is read later).
-pub fn simulation(args: &SimulateArgs) -> Result<(Columns, SimParams, f64), ConfigError> {
+/// Where a simulation's labeled samples come from.
+#[derive(Debug, Clone)]
+pub enum SimInput {
+    Csv {
+        path: PathBuf,
+        columns: Columns,
+        test: Option<PathBuf>,
+    },
+    /// The labeled samples of a DSA scope (read only, nothing is written).
+    Dsa {
+        connection: ConnectionArgs,
+        scope: Scope,
+        samples: Regex,
+        labels: Option<Regex>,
+        spec: SampleSpec,
+    },
+}
+
+/// Validates `simulate` arguments (the data is read later).
+pub fn simulation(args: &SimulateArgs) -> Result<(SimInput, SimParams, f64), ConfigError> {
     let strategies = args
         .strategies
         .iter()
@@ -72,10 +93,10 @@ pub fn simulation(args: &SimulateArgs) -> Result<(Columns, SimParams, f64), Conf
             args.budget, args.initial
         )));
     }
-    if !(args.test_fraction > 0.0 && args.test_fraction < 1.0) {
+    let test_fraction = args.test_fraction.unwrap_or(0.3);
+    if !(test_fraction > 0.0 && test_fraction < 1.0) {
         return Err(bad(format!(
-            "--test-fraction must be between 0 and 1, got {}",
-            args.test_fraction
+            "--test-fraction must be between 0 and 1, got {test_fraction}"
         )));
     }
     if !(0.0..=1.0).contains(&args.target) {
@@ -84,11 +105,75 @@ pub fn simulation(args: &SimulateArgs) -> Result<(Columns, SimParams, f64), Conf
             args.target
         )));
     }
-    let columns = Columns {
-        label: args.label_column.clone(),
-        id: args.id_column.clone(),
-        site: args.site_column.clone(),
-        features: args.feature_columns.clone(),
+    let input = match &args.data {
+        Some(path) => {
+            let label = args
+                .label_column
+                .clone()
+                .ok_or_else(|| bad("--data needs --label-column (the column of classes)"))?;
+            let columns = Columns {
+                label,
+                id: args.id_column.clone(),
+                site: args.site_column.clone(),
+                features: args.feature_columns.clone(),
+            };
+            SimInput::Csv {
+                path: path.clone(),
+                columns,
+                test: args.test_data.clone(),
+            }
+        }
+        None => {
+            let folder = args
+                .folder
+                .as_deref()
+                .map(FolderId::parse)
+                .transpose()
+                .map_err(|e| bad(format!("--folder: {e}")))?;
+            let items = args
+                .items
+                .iter()
+                .map(|i| ItemId::parse(i))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| bad(format!("--item: {e}")))?;
+            if folder.is_none() && items.is_empty() {
+                return Err(bad(
+                    "no data: give --data <file.csv> --label-column <name>, or a DSA scope (--folder/--item with --classes)",
+                ));
+            }
+            let classes: Vec<String> = args
+                .classes
+                .iter()
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty())
+                .collect();
+            if classes.len() < 2 {
+                return Err(bad("a DSA scope needs --classes with at least 2 classes"));
+            }
+            let connection = ConnectionArgs {
+                api_url: args
+                    .api_url
+                    .clone()
+                    .ok_or_else(|| bad("a DSA scope needs --api-url (or DSA_API_URL)"))?,
+                api_key: args.api_key.clone(),
+                token: args.token.clone(),
+                timeout: 120,
+            };
+            SimInput::Dsa {
+                connection,
+                scope: Scope { folder, items },
+                samples: regex("--samples", &args.samples)?,
+                labels: args
+                    .labels
+                    .as_deref()
+                    .map(|l| regex("--labels", l))
+                    .transpose()?,
+                spec: SampleSpec {
+                    classes,
+                    feature_prefix: args.feature_prefix.clone().filter(|p| !p.is_empty()),
+                },
+            }
+        }
     };
     let params = SimParams {
         strategies,
@@ -97,12 +182,13 @@ pub fn simulation(args: &SimulateArgs) -> Result<(Columns, SimParams, f64), Conf
         initial: args.initial,
         batch: args.batch,
         budget: args.budget,
-        test_fraction: args.test_fraction,
+        test_fraction,
+        test_set: None,
         model: ClassifierParams::default()
             .check()
             .map_err(|e| bad(e.to_string()))?,
     };
-    Ok((columns, params, args.target))
+    Ok((input, params, args.target))
 }
 
 /// Validates `run` arguments into a round configuration.

@@ -96,3 +96,84 @@ fn the_best_strategy_reaches_095_within_16_labels_on_wdbc() {
         .unwrap_or_else(|| panic!("no strategy reached 0.95:\n{stdout}"));
     assert!(best <= 16, "best strategy needed {best} labels:\n{stdout}");
 }
+
+#[test]
+fn a_fixed_test_set_from_a_second_file() {
+    let out = temp_dir("sim-test-set");
+    std::fs::create_dir_all(&out).unwrap();
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/wdbc.csv")).unwrap();
+    let test_file = out.join("test.csv");
+    std::fs::write(
+        &test_file,
+        text.lines().take(101).collect::<Vec<_>>().join("\n"),
+    )
+    .unwrap();
+    let (stdout, _) = simulate(
+        &out,
+        &[
+            "--strategies",
+            "margin",
+            "--seeds",
+            "1",
+            "--budget",
+            "12",
+            "--batch",
+            "5",
+            "--test-data",
+            test_file.to_str().unwrap(),
+        ],
+    );
+    assert!(stdout.contains("margin"), "{stdout}");
+    let csv = std::fs::read_to_string(out.join("curves.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 3);
+}
+
+mod common;
+
+/// The labeled samples of a DSA folder as the data: read, never written.
+#[test]
+fn a_dsa_scope_can_be_simulated_without_writing() {
+    let rt = common::runtime();
+    let (cohort, key) = rt.block_on(common::cohort(3));
+    let out = temp_dir("sim-dsa");
+    let args = [
+        "simulate",
+        "--folder",
+        cohort.folder_id.as_str(),
+        "--samples",
+        "^nuclei$",
+        "--labels",
+        "expert labels",
+        "--classes",
+        "benign,malignant",
+        "--strategies",
+        "margin,random",
+        "--seeds",
+        "3",
+        "--budget",
+        "20",
+        "--batch",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let output = common::histoactive(&key, &args);
+    let (stdout, stderr) = common::text(&output);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("rows, 30 features, classes benign/malignant"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("random"), "{stdout}");
+    let client = rt.block_on(common::admin());
+    for item in &cohort.items {
+        let names: Vec<String> = rt
+            .block_on(client.annotations_of(item))
+            .unwrap()
+            .into_iter()
+            .map(|a| a.annotation.name)
+            .collect();
+        assert_eq!(names, ["nuclei", "expert labels"]);
+    }
+}

@@ -12,7 +12,7 @@ use crate::config::ConfigError;
 pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Run(args) => run::run(args).await,
-        Command::Simulate(args) => simulate::simulate(args),
+        Command::Simulate(args) => simulate::simulate(args).await,
         Command::Bench(args) => bench::bench(args),
         Command::Dev(DevCommand::Seed(args)) => seed::seed(args).await,
     }

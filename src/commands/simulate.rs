@@ -6,19 +6,72 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::SimulateArgs;
-use crate::config::simulation;
+use crate::config::{SimInput, client_builder, simulation};
 use crate::dataset::parse_csv;
-use crate::simulate::{self, Summary, curves_csv, plot, summarize};
+use crate::round::{fetch_annotations, resolve_scope};
+use crate::samples::build_pool;
+use crate::simulate::{self, Summary, TestSet, curves_csv, plot, summarize};
 
 /// Label counts shown in the summary table (those the curves reach).
 const CHECKPOINTS: [usize; 6] = [10, 16, 20, 40, 80, 160];
 
-pub fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
-    let (columns, params, target) = simulation(&args)?;
-    let file = args.data.display().to_string();
-    let text =
-        std::fs::read_to_string(&args.data).with_context(|| format!("reading --data {file}"))?;
-    let data = parse_csv(&text, &file, &columns)?;
+pub async fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
+    let (input, mut params, target) = simulation(&args)?;
+    let (data, file) = match input {
+        SimInput::Csv {
+            path,
+            columns,
+            test,
+        } => {
+            let file = path.display().to_string();
+            let text =
+                std::fs::read_to_string(&path).with_context(|| format!("reading --data {file}"))?;
+            let data = parse_csv(&text, &file, &columns)?;
+            if let Some(test) = test {
+                let name = test.display().to_string();
+                let text = std::fs::read_to_string(&test)
+                    .with_context(|| format!("reading --test-data {name}"))?;
+                let table = parse_csv(&text, &name, &columns)?;
+                params.test_set = Some(
+                    TestSet::aligned(&table, &data)
+                        .map_err(|e| anyhow::anyhow!("--test-data {name}: {e}"))?,
+                );
+            }
+            (data, file)
+        }
+        SimInput::Dsa {
+            connection,
+            scope,
+            samples,
+            labels,
+            spec,
+        } => {
+            let (client, _) = client_builder(&connection)?
+                .connect()
+                .await
+                .context("connecting to the DSA")?;
+            let (_, items) = resolve_scope(&client, &scope).await?;
+            eprintln!("reading annotations of {} slide(s)", items.len());
+            let slides = fetch_annotations(&client, items, &samples, labels.as_ref(), 4).await?;
+            let pool = build_pool(slides, &spec, &samples)?;
+            let data = pool.labeled_table();
+            let per_class: Vec<usize> = (0..data.classes.len())
+                .map(|c| data.labels.iter().filter(|&&l| l == c).count())
+                .collect();
+            if per_class.iter().filter(|&&n| n > 0).count() < 2 {
+                anyhow::bail!(
+                    "the scope has labeled samples of fewer than 2 classes ({}); a simulation needs fully labeled data",
+                    data.classes
+                        .iter()
+                        .zip(&per_class)
+                        .map(|(c, n)| format!("{n} '{c}'"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            (data, format!("DSA {}", connection.api_url))
+        }
+    };
     eprintln!(
         "{}: {} rows, {} features, classes {}; {} strategies × {} seeds, {} → {} labels by {}",
         file,

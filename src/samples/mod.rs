@@ -133,6 +133,31 @@ pub struct Pool {
     pub report: PoolReport,
 }
 
+impl Pool {
+    /// The labeled samples with usable features as a table (conflicts and
+    /// unlabeled samples left out), e.g. to simulate active learning on them.
+    pub fn labeled_table(&self) -> crate::dataset::Dataset {
+        let mut rows = Vec::new();
+        let mut labels = Vec::new();
+        let mut ids = Vec::new();
+        for s in &self.samples {
+            if let (LabelState::Labeled(c), Some(row)) = (s.label(), s.row) {
+                rows.push(row);
+                labels.push(c);
+                ids.push(s.describe(&self.slides));
+            }
+        }
+        crate::dataset::Dataset {
+            ids,
+            feature_names: self.feature_names.clone(),
+            features: self.features.select(ndarray::Axis(0), &rows),
+            labels,
+            classes: self.classes.clone(),
+            sites: None,
+        }
+    }
+}
+
 /// Why samples could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum SampleError {

@@ -30,9 +30,44 @@ pub struct SimParams {
     pub batch: usize,
     /// Stop once this many labels are used.
     pub budget: usize,
-    /// Share of each class held out for testing.
+    /// Share of each class held out for testing (when there is no fixed test set).
     pub test_fraction: f64,
+    /// A fixed test set instead of a held-out share; then every data row is in the pool.
+    pub test_set: Option<TestSet>,
     pub model: ValidClassifierParams,
+}
+
+/// Rows to score the model on, with classes numbered like the data's.
+#[derive(Debug, Clone)]
+pub struct TestSet {
+    pub features: ndarray::Array2<f64>,
+    pub labels: Vec<usize>,
+}
+
+impl TestSet {
+    /// Renumbers a second table's classes to the training data's.
+    pub fn aligned(test: &Dataset, train: &Dataset) -> Result<TestSet, String> {
+        if test.feature_names != train.feature_names {
+            return Err(format!(
+                "the test set's feature columns ({}) differ from the data's ({})",
+                test.feature_names.join(", "),
+                train.feature_names.join(", ")
+            ));
+        }
+        let map: Vec<usize> =
+            test.classes
+                .iter()
+                .map(|c| {
+                    train.classes.iter().position(|t| t == c).ok_or_else(|| {
+                        format!("the test set has class '{c}', which the data lacks")
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+        Ok(TestSet {
+            features: test.features.clone(),
+            labels: test.labels.iter().map(|&l| map[l]).collect(),
+        })
+    }
 }
 
 /// One point of a learning curve.
@@ -72,10 +107,9 @@ fn evaluate(
     x: ArrayView2<f64>,
     y: &[usize],
     labeled: &[usize],
-    test: &[usize],
+    (x_test, truth): (ArrayView2<f64>, &[usize]),
     n_classes: usize,
 ) -> Result<Scores, LearnError> {
-    let truth: Vec<usize> = test.iter().map(|&i| y[i]).collect();
     let yl: Array1<usize> = labeled.iter().map(|&i| y[i]).collect();
     let distinct = {
         let mut v = yl.to_vec();
@@ -84,12 +118,12 @@ fn evaluate(
         v
     };
     let predicted: Vec<usize> = if distinct.len() < 2 {
-        vec![distinct.first().copied().unwrap_or(0); test.len()]
+        vec![distinct.first().copied().unwrap_or(0); truth.len()]
     } else {
         let fitted = model.fit(x.select(Axis(0), labeled).view(), yl.view(), n_classes)?;
-        fitted.predict(x.select(Axis(0), test).view())?.to_vec()
+        fitted.predict(x_test)?.to_vec()
     };
-    Ok(score(&truth, &predicted, n_classes))
+    Ok(score(truth, &predicted, n_classes))
 }
 
 /// One learning curve: initial random labels, then batches by `strategy`.
@@ -102,7 +136,16 @@ pub fn curve(
     let n_classes = data.classes.len();
     let x = data.features.view();
     let y = &data.labels;
-    let (train, test) = stratified_split(y, n_classes, params.test_fraction, seed);
+    let (train, held_out) = match &params.test_set {
+        Some(_) => ((0..y.len()).collect(), Vec::new()),
+        None => stratified_split(y, n_classes, params.test_fraction, seed),
+    };
+    let held_out_x = x.select(Axis(0), &held_out);
+    let held_out_y: Vec<usize> = held_out.iter().map(|&i| y[i]).collect();
+    let test = match &params.test_set {
+        Some(t) => (t.features.view(), t.labels.as_slice()),
+        None => (held_out_x.view(), held_out_y.as_slice()),
+    };
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
     let mut pool = train.clone();
     pool.shuffle(&mut rng);
@@ -111,7 +154,7 @@ pub fn curve(
     let budget = params.budget.min(train.len());
     let mut points = Vec::new();
     loop {
-        let scores = evaluate(&params.model, x, y, &labeled, &test, n_classes)?;
+        let scores = evaluate(&params.model, x, y, &labeled, test, n_classes)?;
         points.push(CurvePoint {
             strategy,
             seed,
@@ -196,6 +239,7 @@ mod tests {
             batch: 4,
             budget: 22,
             test_fraction: 0.3,
+            test_set: None,
             model: ClassifierParams::default().check().unwrap(),
         }
     }
@@ -234,5 +278,23 @@ mod tests {
             .map(|c| c.scores.accuracy)
             .fold(1.0, f64::min);
         assert!(last > 0.85, "{last}");
+    }
+
+    #[test]
+    fn a_fixed_test_set_puts_every_row_in_the_pool() {
+        let data = wdbc();
+        let test = TestSet {
+            features: data.features.slice(ndarray::s![..100, ..]).to_owned(),
+            labels: data.labels[..100].to_vec(),
+        };
+        let mut p = params(vec![Strategy::Margin]);
+        p.seeds = 1;
+        p.budget = 600; // more than the data: stops when the pool is empty
+        p.batch = 100;
+        p.test_set = Some(test);
+        let points = run(&data, &p, &mut |_, _| {}).unwrap();
+        assert_eq!(points.last().unwrap().labels, 569);
+        // Trained on every row, including the 100 it is tested on.
+        assert!(points.last().unwrap().scores.accuracy > 0.95);
     }
 }
