@@ -50,13 +50,20 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let centres =
         Array2::from_shape_fn((args.classes, args.features), |_| rng.gen_range(-1.0..1.0));
     let (x_train, y_train) = blobs(args.labels, &centres, &mut rng);
-    let (pool, _) = blobs(args.pool, &centres, &mut rng);
+    // The pool is stored as f32, as a cohort-scale pool should be.
+    let pool: Array2<f32> = {
+        let y: Vec<usize> = (0..args.pool)
+            .map(|_| rng.gen_range(0..args.classes))
+            .collect();
+        Array2::from_shape_fn((args.pool, args.features), |(i, j)| {
+            (centres[[y[i], j]] + 1.5 * normal(&mut rng)) as f32
+        })
+    };
     let baseline = peak_mib();
     println!(
-        "pool {} × {} (f64 {:.0} MiB, as f32 {:.0} MiB), {} labels, {} classes, batch {}, seed {}",
+        "pool {} × {} f32 ({:.0} MiB), {} labels, {} classes, batch {}, seed {}",
         args.pool,
         args.features,
-        mib(args.pool * args.features * 8),
         mib(args.pool * args.features * 4),
         args.labels,
         args.classes,

@@ -8,7 +8,7 @@ use linfa_logistic::MultiLogisticRegression;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, s};
 
 use super::error::{LearnError, ParamError};
-use super::scale::{BLOCK_ROWS, Standardizer};
+use super::scale::{BLOCK_ROWS, Feature, Standardizer};
 
 /// Hyperparameters, not yet validated.
 #[derive(Debug, Clone, Copy)]
@@ -116,7 +116,7 @@ impl ValidClassifierParams {
 impl Classifier {
     /// Class probabilities, one row per sample and one column per class
     /// `0..n_classes`. A class absent from the training rows gets probability 0.
-    pub fn predict_proba(&self, x: ArrayView2<f64>) -> Result<Array2<f64>, LearnError> {
+    pub fn predict_proba<T: Feature>(&self, x: ArrayView2<T>) -> Result<Array2<f64>, LearnError> {
         if x.ncols() != self.n_features {
             return Err(LearnError::FeatureCount {
                 expected: self.n_features,
@@ -128,7 +128,11 @@ impl Classifier {
         // Block by block, so the logits of a million-row pool never exist at once.
         while start < x.nrows() {
             let end = (start + BLOCK_ROWS).min(x.nrows());
-            let mut logits = x.slice(s![start..end, ..]).dot(&self.weights) + &self.bias;
+            let mut logits = x
+                .slice(s![start..end, ..])
+                .mapv(Into::into)
+                .dot(&self.weights)
+                + &self.bias;
             let mut target = out.slice_mut(s![start..end, ..]);
             for (mut row, mut dest) in logits.rows_mut().into_iter().zip(target.rows_mut()) {
                 let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);

@@ -8,12 +8,12 @@
 
 use ndarray::{Array1, ArrayView1, ArrayView2};
 
-use super::scale::{Standardizer, for_each_block};
+use super::scale::{Feature, Standardizer, for_each_block};
 
 /// Mean cosine similarity of each standardized row to all rows (itself
 /// included), mapped from [−1, 1] to [0, 1]. Two passes over the pool in
 /// blocks: the mean unit vector, then one dot product per row.
-pub fn pool_similarity(x: ArrayView2<f64>, scaler: &Standardizer) -> Array1<f64> {
+pub fn pool_similarity<T: Feature>(x: ArrayView2<T>, scaler: &Standardizer) -> Array1<f64> {
     let mut mean_unit = Array1::<f64>::zeros(x.ncols());
     for_each_block(scaler, x, |_, block| {
         for row in block.rows() {

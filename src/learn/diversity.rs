@@ -19,7 +19,7 @@ use rand::rngs::StdRng;
 use rand::seq::index::sample;
 
 use super::kmeans::{KMeans, assign};
-use super::scale::{Standardizer, for_each_block};
+use super::scale::{Feature, Standardizer, for_each_block};
 use super::strategy::top_k;
 
 /// How a batch is made diverse.
@@ -132,9 +132,14 @@ pub fn kcenter_greedy(x: ArrayView2<f64>, batch: usize) -> Vec<usize> {
 
 /// Rows k-means is fitted on: a uniform sample represents the pool's
 /// structure well enough for spreading a batch, at a fraction of the cost.
-const KMEANS_ROWS: usize = 20_000;
+const KMEANS_ROWS: usize = 10_000;
 
-fn kmeans_on_sample(pool: ArrayView2<f64>, scaler: &Standardizer, k: usize, seed: u64) -> KMeans {
+fn kmeans_on_sample<T: Feature>(
+    pool: ArrayView2<T>,
+    scaler: &Standardizer,
+    k: usize,
+    seed: u64,
+) -> KMeans {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut rows: Vec<usize> = if pool.nrows() > KMEANS_ROWS {
         sample(&mut rng, pool.nrows(), KMEANS_ROWS).into_vec()
@@ -154,9 +159,9 @@ fn kmeans_on_sample(pool: ArrayView2<f64>, scaler: &Standardizer, k: usize, seed
 /// Picks `batch` pool rows by `scores`, made diverse in the standardized
 /// feature space (`scaler` applied to `pool` rows as needed, never to the
 /// whole pool at once). Returns pool row indices, highest score first.
-pub fn select(
+pub fn select<T: Feature>(
     scores: ArrayView1<f64>,
-    pool: ArrayView2<f64>,
+    pool: ArrayView2<T>,
     scaler: &Standardizer,
     diversity: Diversity,
     batch: usize,
@@ -196,8 +201,8 @@ pub fn select(
 /// A first batch without labels: cluster the pool into `batch` groups and
 /// take the sample nearest each centre (typical, and spread over the pool),
 /// largest groups first.
-pub fn cold_start(
-    pool: ArrayView2<f64>,
+pub fn cold_start<T: Feature>(
+    pool: ArrayView2<T>,
     scaler: &Standardizer,
     batch: usize,
     seed: u64,

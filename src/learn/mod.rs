@@ -18,7 +18,7 @@ pub use density::{density_scores, pool_similarity};
 pub use diversity::{Diversity, candidate_count, cold_start, kcenter_greedy, round_robin, select};
 pub use error::{LearnError, ParamError};
 pub use kmeans::KMeans;
-pub use scale::Standardizer;
+pub use scale::{Feature, Standardizer};
 pub use strategy::{Strategy, entropy, least_confidence, margin, scores, top_k};
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
@@ -60,12 +60,12 @@ pub struct Query {
 
 /// Fits on the labeled rows, scores the pool and picks a batch; with labels
 /// of fewer than two classes, picks a cold-start batch instead.
-pub fn query(
+pub fn query<T: Feature>(
     params: &ValidClassifierParams,
     labeled: ArrayView2<f64>,
     labels: ArrayView1<usize>,
     n_classes: usize,
-    pool: ArrayView2<f64>,
+    pool: ArrayView2<T>,
     q: QueryParams,
 ) -> Result<Query, LearnError> {
     if pool.nrows() == 0 {

@@ -2,6 +2,12 @@
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
+/// A feature value type a pool can be stored in: f64, or f32 to halve the
+/// memory of a million-sample pool. Computation is always in f64.
+pub trait Feature: Copy + Into<f64> + Send + Sync + 'static {}
+impl Feature for f32 {}
+impl Feature for f64 {}
+
 /// Per-column mean and standard deviation learned from training rows.
 #[derive(Debug, Clone)]
 pub struct Standardizer {
@@ -10,16 +16,21 @@ pub struct Standardizer {
 }
 
 impl Standardizer {
-    pub fn fit(x: ArrayView2<f64>) -> Self {
+    pub fn fit<T: Feature>(x: ArrayView2<T>) -> Self {
         let n = x.nrows().max(1) as f64;
-        let mean = x
-            .mean_axis(Axis(0))
-            .unwrap_or_else(|| Array1::zeros(x.ncols()));
-        // One pass, no temporary per row: pools reach millions of rows.
+        // Two passes, no temporary per row: pools reach millions of rows.
+        let mut mean = Array1::<f64>::zeros(x.ncols());
+        for row in x.rows() {
+            for (m, &a) in mean.iter_mut().zip(row.iter()) {
+                *m += a.into();
+            }
+        }
+        mean /= n;
         let mut var = Array1::<f64>::zeros(x.ncols());
         for row in x.rows() {
             for ((v, &a), &m) in var.iter_mut().zip(row.iter()).zip(mean.iter()) {
-                *v += (a - m) * (a - m);
+                let d = a.into() - m;
+                *v += d * d;
             }
         }
         var /= n;
@@ -45,24 +56,27 @@ impl Standardizer {
         }
     }
 
-    pub fn transform(&self, x: ArrayView2<f64>) -> Array2<f64> {
-        (&x - &self.mean) / &self.scale
+    pub fn transform<T: Feature>(&self, x: ArrayView2<T>) -> Array2<f64> {
+        let mut out = x.mapv(Into::into);
+        out -= &self.mean;
+        out /= &self.scale;
+        out
     }
 
     /// Standardized copies of the given rows only.
-    pub fn transform_rows(&self, x: ArrayView2<f64>, rows: &[usize]) -> Array2<f64> {
+    pub fn transform_rows<T: Feature>(&self, x: ArrayView2<T>, rows: &[usize]) -> Array2<f64> {
         self.transform(x.select(Axis(0), rows).view())
     }
 }
 
 /// Rows per block when a whole pool is transformed piece by piece: keeps the
 /// temporary copy small whatever the pool size.
-pub const BLOCK_ROWS: usize = 65_536;
+pub const BLOCK_ROWS: usize = 8_192;
 
 /// Calls `f(first_row, block)` for consecutive standardized blocks of `x`.
-pub fn for_each_block(
+pub fn for_each_block<T: Feature>(
     scaler: &Standardizer,
-    x: ArrayView2<f64>,
+    x: ArrayView2<T>,
     mut f: impl FnMut(usize, ArrayView2<f64>),
 ) {
     let mut start = 0;

@@ -126,8 +126,10 @@ pub fn scores(strategy: Strategy, proba: ArrayView2<f64>, seed: u64) -> Array1<f
 /// Indices of the `k` highest scores, best first; equal scores keep pool order
 /// so the queue is deterministic.
 pub fn top_k(scores: ArrayView1<f64>, k: usize) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    let by_score = |a: &usize, b: &usize| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b));
+    // (score, index) pairs side by side: the selection then reads memory in
+    // order instead of jumping into the score array for every comparison.
+    let mut order: Vec<(f64, usize)> = scores.iter().copied().zip(0..).collect();
+    let by_score = |a: &(f64, usize), b: &(f64, usize)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
     let k = k.min(order.len());
     if k == 0 {
         return Vec::new();
@@ -137,7 +139,7 @@ pub fn top_k(scores: ArrayView1<f64>, k: usize) -> Vec<usize> {
         order.truncate(k);
     }
     order.sort_by(by_score);
-    order
+    order.into_iter().map(|(_, i)| i).collect()
 }
 
 #[cfg(test)]
