@@ -1,6 +1,7 @@
 //! Pure learning code: ndarray in, rankings out. No I/O and no REST types, so
 //! the DSA round and offline simulations run exactly the same code.
 
+mod audit;
 mod classifier;
 mod committee;
 mod cv;
@@ -11,6 +12,10 @@ mod kmeans;
 mod scale;
 mod strategy;
 
+pub use audit::{
+    ConfidentLearning, Consensus, OutOfFold, auroc, confident_learning, consensus, label_quality,
+    out_of_fold,
+};
 pub use classifier::{Classifier, ClassifierParams, ValidClassifierParams, argmax};
 pub use committee::{bootstrap_committee, committee_scores, mean_kl, vote_entropy};
 pub use cv::{CvScore, cross_validate, stratified_folds};
