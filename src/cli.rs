@@ -19,6 +19,8 @@ pub struct Cli {
 pub enum Command {
     /// Run one active-learning round on a folder or items and write the review queue.
     Run(RunArgs),
+    /// Find labels to review again (annotator disagreements, likely errors) and write them as an audit layer.
+    Audit(AuditArgs),
     /// Replay active learning on fully labeled data and compare strategies (learning curves).
     Simulate(SimulateArgs),
     /// Time the learning engine on a seeded synthetic pool (fit, score, select with each diversity mode).
@@ -97,6 +99,51 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 15)]
     pub show: usize,
     /// No progress lines on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Also run the label audit after the round (see `histoactive audit`).
+    #[arg(long)]
+    pub audit: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Folder to audit, including its sub-folders.
+    #[arg(long)]
+    pub folder: Option<String>,
+    /// An item (slide) to audit; repeat for several.
+    #[arg(long = "item")]
+    pub items: Vec<String>,
+    /// Regex over annotation names: every element of a matching annotation is a sample.
+    #[arg(long, default_value = "nuclei")]
+    pub samples: String,
+    /// Regex over annotation names: regions of matching annotations label the samples inside them.
+    #[arg(long)]
+    pub labels: Option<String>,
+    /// The classes, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub classes: Vec<String>,
+    /// Only use `user` values whose dotted name starts with this.
+    #[arg(long)]
+    pub feature_prefix: Option<String>,
+    /// Folds for the out-of-fold predictions.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Name of the audit layer written on each slide.
+    #[arg(long, default_value = "histoactive label audit")]
+    pub layer_name: String,
+    /// Print the audit without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Rows of the audit to print.
+    #[arg(long, default_value_t = 15)]
+    pub show: usize,
     #[arg(long, short)]
     pub quiet: bool,
 }

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use crate::cli::{ConnectionArgs, RunArgs, SimulateArgs};
+use crate::audit::AuditConfig;
+use crate::cli::{AuditArgs, ConnectionArgs, RunArgs, SimulateArgs};
 use crate::dataset::Columns;
 use crate::dsa::{Auth, ClientBuilder, FolderId, ItemId, Secret};
 use crate::learn::{ClassifierParams, Diversity, Strategy};
@@ -191,16 +192,67 @@ pub fn simulation(args: &SimulateArgs) -> Result<(SimInput, SimParams, f64), Con
     Ok((input, params, args.target))
 }
 
-/// Validates `run` arguments into a round configuration.
-pub fn round_config(args: &RunArgs) -> Result<RoundConfig, ConfigError> {
-    let folder = args
-        .folder
-        .as_deref()
+/// The audit that goes with a round (`run --audit`): same scope and samples.
+pub fn audit_for_round(round: &RoundConfig) -> AuditConfig {
+    AuditConfig {
+        scope: round.scope.clone(),
+        samples: round.samples.clone(),
+        labels: round.labels.clone(),
+        classes: round.classes.clone(),
+        feature_prefix: round.feature_prefix.clone(),
+        folds: 5,
+        seed: round.seed,
+        layer_name: "histoactive label audit".into(),
+        dry_run: round.dry_run,
+        concurrency: round.concurrency,
+        model: round.model,
+    }
+}
+
+/// Validates `audit` arguments, sharing the scope and sample checks of `run`.
+pub fn audit_config(args: &AuditArgs) -> Result<AuditConfig, ConfigError> {
+    if args.folds < 2 {
+        return Err(bad(format!(
+            "--folds must be at least 2, got {}",
+            args.folds
+        )));
+    }
+    if args.layer_name.trim().is_empty() {
+        return Err(bad("--layer-name must not be empty"));
+    }
+    let (scope, classes) = scope_and_classes(args.folder.as_deref(), &args.items, &args.classes)?;
+    Ok(AuditConfig {
+        scope,
+        samples: regex("--samples", &args.samples)?,
+        labels: args
+            .labels
+            .as_deref()
+            .map(|l| regex("--labels", l))
+            .transpose()?,
+        classes,
+        feature_prefix: args.feature_prefix.clone().filter(|p| !p.is_empty()),
+        folds: args.folds,
+        seed: args.seed,
+        layer_name: args.layer_name.trim().to_string(),
+        dry_run: args.dry_run,
+        concurrency: args.concurrency.max(1),
+        model: ClassifierParams::default()
+            .check()
+            .map_err(|e| bad(e.to_string()))?,
+    })
+}
+
+/// The scope (`--folder`, `--item`) and `--classes`, validated.
+fn scope_and_classes(
+    folder: Option<&str>,
+    items: &[String],
+    classes: &[String],
+) -> Result<(Scope, Vec<String>), ConfigError> {
+    let folder = folder
         .map(FolderId::parse)
         .transpose()
         .map_err(|e| bad(format!("--folder: {e}")))?;
-    let items = args
-        .items
+    let items = items
         .iter()
         .map(|i| ItemId::parse(i))
         .collect::<Result<Vec<_>, _>>()
@@ -210,24 +262,25 @@ pub fn round_config(args: &RunArgs) -> Result<RoundConfig, ConfigError> {
             "nothing to work on: give --folder <folderId> and/or --item <itemId>",
         ));
     }
-    let mut classes: Vec<String> = Vec::new();
-    for class in args
-        .classes
-        .iter()
-        .map(|c| c.trim())
-        .filter(|c| !c.is_empty())
-    {
-        if classes.iter().any(|c| c == class) {
+    let mut out: Vec<String> = Vec::new();
+    for class in classes.iter().map(|c| c.trim()).filter(|c| !c.is_empty()) {
+        if out.iter().any(|c| c == class) {
             return Err(bad(format!("--classes names '{class}' twice")));
         }
-        classes.push(class.to_string());
+        out.push(class.to_string());
     }
-    if classes.len() < 2 {
+    if out.len() < 2 {
         return Err(bad(format!(
             "--classes needs at least 2 classes, got {}",
-            classes.len()
+            out.len()
         )));
     }
+    Ok((Scope { folder, items }, out))
+}
+
+/// Validates `run` arguments into a round configuration.
+pub fn round_config(args: &RunArgs) -> Result<RoundConfig, ConfigError> {
+    let (scope, classes) = scope_and_classes(args.folder.as_deref(), &args.items, &args.classes)?;
     let strategy: Strategy = args
         .strategy
         .parse()
@@ -246,7 +299,7 @@ pub fn round_config(args: &RunArgs) -> Result<RoundConfig, ConfigError> {
         return Err(bad("--concurrency must be at least 1"));
     }
     Ok(RoundConfig {
-        scope: Scope { folder, items },
+        scope,
         samples: regex("--samples", &args.samples)?,
         labels: args
             .labels

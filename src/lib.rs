@@ -16,6 +16,8 @@
 //! - [`writeback`]: our annotation layers and folder summary, replaced
 //!   idempotently and never touching annotations we did not create.
 //! - [`round`]: one round end to end: fetch → learn → write back.
+//! - [`audit`]: the label audit end to end: disagreements and likely label
+//!   errors, written as their own layer.
 //! - [`simulate`]: replays active learning on fully labeled data (learning
 //!   curves, summaries, plots) through the same `learn::query` as a round.
 //! - [`report`]: the human summary a round prints.
@@ -27,6 +29,7 @@
 //!   used) and the exit-code rule; `main.rs` only parses, dispatches and
 //!   prints the error once.
 
+pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod config;

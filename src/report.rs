@@ -199,3 +199,85 @@ fn truncate(s: &str, n: usize) -> String {
         s.chars().take(n - 1).collect::<String>() + "…"
     }
 }
+
+/// The human summary of a label audit.
+pub fn render_audit(
+    report: &crate::audit::AuditReport,
+    classes: &[String],
+    show: usize,
+    dry_run: bool,
+) -> String {
+    use crate::audit::{Reason, audit_label};
+    let mut out = String::new();
+    let count = |r: Reason| report.entries.iter().filter(|e| e.reason == r).count();
+    let _ = writeln!(out, "histoactive label audit {}", report.run_id);
+    let _ = writeln!(
+        out,
+        "  {} labeled samples, {} folds: {} disagreements, {} likely label errors",
+        report.labeled,
+        report.folds,
+        count(Reason::Disagreement),
+        count(Reason::LikelyError)
+    );
+    for note in &report.notes {
+        let _ = writeln!(out, "  note: {note}");
+    }
+    if !report.annotators.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{:<24} {:>7} {:>9} {:>10}",
+            "annotator", "labels", "quality", "agreement"
+        );
+        for a in &report.annotators {
+            let f = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+            let _ = writeln!(
+                out,
+                "{:<24} {:>7} {:>9} {:>10}",
+                truncate(&a.name, 24),
+                a.labels,
+                f(a.quality),
+                f(a.agreement)
+            );
+        }
+    }
+    if !report.entries.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{:>5}  {:<13} {:<24} {:>7}  label",
+            "rank", "reason", "slide", "quality"
+        );
+        for e in report.entries.iter().take(show) {
+            let s = &report.pool.samples[e.sample];
+            let _ = writeln!(
+                out,
+                "{:>5}  {:<13} {:<24} {:>7.3}  {}",
+                e.rank,
+                e.reason.name(),
+                truncate(&report.pool.slides[s.slide].item.name, 24),
+                e.quality,
+                audit_label(report, classes, e)
+            );
+        }
+        if report.entries.len() > show {
+            let _ = writeln!(
+                out,
+                "  ... {} more in the layers",
+                report.entries.len() - show
+            );
+        }
+    }
+    for (slide, change) in &report.changes {
+        let text = match change {
+            LayerChange::Created(_) => "created",
+            LayerChange::Replaced(_) => "replaced",
+            LayerChange::Removed(_) => "removed (nothing flagged)",
+            LayerChange::Nothing => continue,
+        };
+        let _ = writeln!(out, "  audit layer on {slide}: {text}");
+    }
+    let _ = writeln!(out, "time: {:.2}s", report.seconds);
+    if dry_run {
+        let _ = writeln!(out, "dry run: nothing was written");
+    }
+    out
+}

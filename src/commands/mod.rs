@@ -1,6 +1,7 @@
 //! The command layer: each subcommand wires config, client and library code
 //! together. Errors are `anyhow` here and only here.
 
+mod audit;
 mod bench;
 mod run;
 mod seed;
@@ -12,6 +13,7 @@ use crate::config::ConfigError;
 pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Run(args) => run::run(args).await,
+        Command::Audit(args) => audit::audit(args).await,
         Command::Simulate(args) => simulate::simulate(args).await,
         Command::Bench(args) => bench::bench(args),
         Command::Dev(DevCommand::Seed(args)) => seed::seed(args).await,

@@ -3,7 +3,7 @@
 use anyhow::Context;
 
 use crate::cli::RunArgs;
-use crate::config::{client_builder, round_config};
+use crate::config::{audit_for_round, client_builder, round_config};
 use crate::report;
 use crate::round::run_round;
 
@@ -23,5 +23,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     let report = run_round(&client, &config, &mut progress).await?;
     print!("{}", report::render(&report, args.show, config.dry_run));
+    if args.audit {
+        println!();
+        super::audit::run_and_print(&client, &audit_for_round(&config), args.show, quiet).await?;
+    }
     Ok(())
 }

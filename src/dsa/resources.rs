@@ -29,6 +29,11 @@ impl Client {
         .await
     }
 
+    /// A user's public record (login), e.g. to name an annotator.
+    pub async fn user(&self, id: &super::ids::UserId) -> Result<super::models::User, DsaError> {
+        self.get(&format!("/user/{id}"), &[]).await
+    }
+
     pub async fn items_in(&self, folder: &FolderId) -> Result<Vec<Item>, DsaError> {
         self.get_all("/item", &q(&[("folderId", folder.as_str())]))
             .await

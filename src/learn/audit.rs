@@ -258,10 +258,10 @@ pub fn consensus(
             .count() as f64
             / n.max(1) as f64;
         let w_model = weight(model_acc);
-        for i in 0..n {
+        for (i, sample_votes) in votes.iter().enumerate() {
             let mut row = proba.row(i).mapv(|p| p * w_model);
             let mut total = w_model;
-            for &(a, c) in &votes[i] {
+            for &(a, c) in sample_votes {
                 let w = weight(accuracy[a]);
                 for j in 0..k {
                     row[j] += w * if j == c {
@@ -425,11 +425,11 @@ mod tests {
             let mut rng = StdRng::seed_from_u64(100 + seed);
             let n = data.labels.len();
             let mut votes: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
-            for i in 0..n {
+            for (i, sample_votes) in votes.iter_mut().enumerate() {
                 for (a, &e) in error.iter().enumerate() {
                     if rng.r#gen::<f64>() < 0.6 {
                         let truth = data.labels[i];
-                        votes[i].push((
+                        sample_votes.push((
                             a,
                             if rng.r#gen::<f64>() < e {
                                 1 - truth

@@ -117,7 +117,8 @@ pub struct RoundReport {
     pub web_root: String,
 }
 
-fn run_id(seed: u64) -> String {
+/// A run id: UTC time plus a short mix of the clock and the seed.
+pub fn run_id(seed: u64) -> String {
     let now = chrono::Utc::now();
     format!(
         "{}-{:04x}",
@@ -433,7 +434,7 @@ async fn write_back(
             "cvAccuracy": report.cv.map(|c| c.accuracy),
             "layerName": config.layer_name,
         });
-        writeback::put_folder_summary(client, folder, summary).await?;
+        writeback::put_folder_summary(client, folder, "histoactive", summary).await?;
     }
     Ok(())
 }

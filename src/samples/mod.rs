@@ -22,14 +22,25 @@ pub use features::{Found, choose_columns, flatten};
 /// Where a sample's label came from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum VoteSource {
-    /// The sample element's own `group` or `label.value`.
-    Element,
+    /// The sample element's own `group` or `label.value`; the annotation's creator gave it.
+    Element { creator: Option<UserId> },
     /// A region of a label annotation.
     Region {
         annotation: AnnotationId,
         element_index: usize,
         creator: Option<UserId>,
     },
+}
+
+impl VoteSource {
+    /// Who gave the label, as far as the server records it.
+    pub fn annotator(&self) -> Option<&UserId> {
+        match self {
+            VoteSource::Element { creator } | VoteSource::Region { creator, .. } => {
+                creator.as_ref()
+            }
+        }
+    }
 }
 
 /// One class given to a sample by one source.
@@ -215,7 +226,9 @@ pub fn build_pool(
                     .into_iter()
                     .map(|class| Vote {
                         class,
-                        source: VoteSource::Element,
+                        source: VoteSource::Element {
+                            creator: annotation.creator_id.clone(),
+                        },
                     })
                     .collect();
                 if !votes.is_empty() {

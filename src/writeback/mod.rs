@@ -8,7 +8,8 @@
 mod queue;
 
 pub use queue::{
-    QUEUE_KIND, QueuedElement, SCHEMA_VERSION, label_text, priority_colour, queue_element,
+    QUEUE_KIND, QueuedElement, SCHEMA_VERSION, label_text, marker_shape, priority_colour,
+    queue_element,
 };
 
 use serde_json::{Map, Value};
@@ -147,14 +148,15 @@ pub async fn put_layer(
     Ok(change)
 }
 
-/// Merges the `histoactive` summary into the folder's metadata.
+/// Sets one key of the folder's metadata (other keys are left alone).
 pub async fn put_folder_summary(
     client: &Client,
     folder: &FolderId,
+    key: &str,
     summary: Value,
 ) -> Result<(), WriteError> {
     let mut meta = Map::new();
-    meta.insert("histoactive".into(), summary);
+    meta.insert(key.into(), summary);
     client
         .set_folder_metadata(folder, &meta)
         .await

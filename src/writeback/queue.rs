@@ -50,7 +50,7 @@ pub fn label_text(rank: usize, probabilities: &[(String, f64)]) -> String {
 
 /// The queue element's shape: the sample's own geometry for vector shapes;
 /// rasters and grids are marked by their bounding box instead of copying them.
-fn marker_shape(shape: &Shape) -> Shape {
+pub fn marker_shape(shape: &Shape) -> Shape {
     match shape {
         Shape::Point { .. }
         | Shape::Polyline { .. }

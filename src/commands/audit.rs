@@ -1,0 +1,38 @@
+//! `histoactive audit`: labels to review again, written as an audit layer.
+
+use anyhow::Context;
+
+use crate::audit::{AuditConfig, run_audit};
+use crate::cli::AuditArgs;
+use crate::config::{audit_config, client_builder};
+use crate::dsa::Client;
+use crate::report;
+
+pub async fn audit(args: AuditArgs) -> anyhow::Result<()> {
+    let config = audit_config(&args)?;
+    let (client, _) = client_builder(&args.connection)?
+        .connect()
+        .await
+        .context("connecting to the DSA")?;
+    run_and_print(&client, &config, args.show, args.quiet).await
+}
+
+/// Runs the audit and prints its summary (also used by `run --audit`).
+pub async fn run_and_print(
+    client: &Client,
+    config: &AuditConfig,
+    show: usize,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let mut progress = |line: &str| {
+        if !quiet {
+            eprintln!("· {line}");
+        }
+    };
+    let report = run_audit(client, config, &mut progress).await?;
+    print!(
+        "{}",
+        report::render_audit(&report, &config.classes, show, config.dry_run)
+    );
+    Ok(())
+}
