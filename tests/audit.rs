@@ -208,3 +208,48 @@ fn one_class_only_is_explained_and_writes_nothing() {
         .collect();
     assert_eq!(names, ["nuclei", "expert labels"]);
 }
+
+#[test]
+fn run_with_audit_writes_both_layers() {
+    let rt = runtime();
+    let (cohort, key) = rt.block_on(cohort(2));
+    let args = [
+        "run",
+        "--folder",
+        cohort.folder_id.as_str(),
+        "--samples",
+        "^nuclei$",
+        "--labels",
+        "expert labels",
+        "--classes",
+        "benign,malignant",
+        "--batch",
+        "10",
+        "--audit",
+        "--quiet",
+    ];
+    let out = histoactive(&key, &args);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("histoactive round") && stdout.contains("histoactive label audit"),
+        "{stdout}"
+    );
+    let admin = rt.block_on(admin());
+    let names: Vec<String> = rt
+        .block_on(admin.annotations_of(&cohort.items[0]))
+        .unwrap()
+        .into_iter()
+        .map(|a| a.annotation.name)
+        .collect();
+    assert!(
+        names.contains(&"histoactive review queue".to_string())
+            && names.contains(&"histoactive label audit".to_string()),
+        "{names:?}"
+    );
+    let meta = rt.block_on(admin.folder(&cohort.folder_id)).unwrap().meta;
+    assert!(
+        meta.contains_key("histoactive") && meta.contains_key("histoactiveAudit"),
+        "both summaries kept: {meta:?}"
+    );
+}

@@ -476,6 +476,16 @@ mod tests {
     }
 
     #[test]
+    fn an_annotator_with_a_single_label_gets_a_score() {
+        let p = array![[0.9, 0.1], [0.2, 0.8], [0.7, 0.3]];
+        let votes = vec![vec![(0, 0), (1, 1)], vec![(0, 1)], vec![(0, 0)]];
+        let c = consensus(&votes, p.view(), 2);
+        assert_eq!(c.label, [0, 1, 0]);
+        assert!(c.annotator_quality[1].is_some_and(|q| q < c.annotator_quality[0].unwrap()));
+        assert_eq!(c.annotator_agreement[1], Some(0.0));
+    }
+
+    #[test]
     fn small_classes_fall_back_instead_of_failing() {
         let x = array![[0.0], [0.1], [0.2], [5.0]];
         let y = array![0, 0, 0, 1];
