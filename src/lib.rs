@@ -21,6 +21,9 @@
 //! - [`simulate`]: replays active learning on fully labeled data (learning
 //!   curves, summaries, plots) through the same `learn::query` as a round.
 //! - [`report`]: the human summary a round prints.
+//! - [`progress`]: progress lines for a person, or slicer_cli_web tags for a DSA job.
+//! - [`slicer`]: the DSA task-menu contract (`--list_cli`, `<Task> --xml`, task
+//!   arguments translated onto the subcommands).
 //! - [`dataset`]: labeled tables from CSV (simulation input, demo source).
 //! - [`demo`]: builds a realistic demo cohort on a (test) server.
 //! - [`cli`] / [`config`]: command-line definition, and its validation into a
@@ -38,6 +41,7 @@ pub mod demo;
 pub mod dsa;
 pub mod geometry;
 pub mod learn;
+pub mod progress;
 pub mod report;
 pub mod round;
 pub mod samples;

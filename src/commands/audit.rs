@@ -6,6 +6,7 @@ use crate::audit::{AuditConfig, run_audit};
 use crate::cli::AuditArgs;
 use crate::config::{audit_config, client_builder};
 use crate::dsa::Client;
+use crate::progress::Progress;
 use crate::report;
 
 pub async fn audit(args: AuditArgs) -> anyhow::Result<()> {
@@ -24,15 +25,9 @@ pub async fn run_and_print(
     show: usize,
     quiet: bool,
 ) -> anyhow::Result<()> {
-    let mut progress = |line: &str| {
-        if !quiet {
-            eprintln!("· {line}");
-        }
-    };
-    let report = run_audit(client, config, &mut progress).await?;
-    print!(
-        "{}",
-        report::render_audit(&report, &config.classes, show, config.dry_run)
-    );
+    let mut reporter = Progress::new(quiet, 4);
+    let report = run_audit(client, config, &mut |line| reporter.step(line)).await?;
+    print!("{}", report::render_audit(&report, &config.classes, show, config.dry_run));
+    reporter.done();
     Ok(())
 }

@@ -4,6 +4,7 @@ use anyhow::Context;
 
 use crate::cli::RunArgs;
 use crate::config::{audit_for_round, client_builder, round_config};
+use crate::progress::Progress;
 use crate::report;
 use crate::round::run_round;
 
@@ -11,21 +12,20 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let config = round_config(&args)?;
     let builder = client_builder(&args.connection)?;
     let quiet = args.quiet;
-    let mut progress = |line: &str| {
-        if !quiet {
-            eprintln!("· {line}");
-        }
-    };
+    let mut reporter = Progress::new(quiet, 6);
+    let mut progress = |line: &str| reporter.step(line);
     progress(&format!("connecting to {}", args.connection.api_url));
     let (client, user) = builder.connect().await.context("connecting to the DSA")?;
     if let Some(user) = user {
         progress(&format!("signed in as {}", user.login));
     }
     let report = run_round(&client, &config, &mut progress).await?;
+    drop(progress);
     print!("{}", report::render(&report, args.show, config.dry_run));
     if args.audit {
         println!();
         super::audit::run_and_print(&client, &audit_for_round(&config), args.show, quiet).await?;
     }
+    reporter.done();
     Ok(())
 }

@@ -1,0 +1,70 @@
+//! Progress reporting: `· step` lines on stderr for a person, or — when
+//! running as a DSA task — slicer_cli_web's `<filter-progress>` and
+//! `<filter-comment>` tags on stdout, which the DSA shows as job progress.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static TASK_MODE: AtomicBool = AtomicBool::new(false);
+
+/// Report progress as slicer_cli_web tags from now on.
+pub fn set_task_mode() {
+    TASK_MODE.store(true, Ordering::SeqCst);
+}
+
+pub fn task_mode() -> bool {
+    TASK_MODE.load(Ordering::SeqCst)
+}
+
+/// Reports the steps of one command.
+#[derive(Debug)]
+pub struct Progress {
+    quiet: bool,
+    steps: usize,
+    /// Roughly how many steps the command takes, for the fraction.
+    expected: usize,
+}
+
+impl Progress {
+    pub fn new(quiet: bool, expected: usize) -> Self {
+        Progress { quiet, steps: 0, expected: expected.max(1) }
+    }
+
+    /// One step done (the message says what is happening next).
+    pub fn step(&mut self, message: &str) {
+        self.steps += 1;
+        if task_mode() {
+            let fraction = (self.steps as f64 / (self.expected + 1) as f64).min(0.99);
+            let mut out = std::io::stdout().lock();
+            // Flushed at once: the DSA reads the job's output as it comes.
+            let _ = writeln!(out, "<filter-progress>{fraction:.2}</filter-progress>");
+            let _ = writeln!(out, "<filter-comment>{}</filter-comment>", escape(message));
+            let _ = out.flush();
+        } else if !self.quiet {
+            eprintln!("· {message}");
+        }
+    }
+
+    /// The command finished.
+    pub fn done(&self) {
+        if task_mode() {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "<filter-progress>1</filter-progress>");
+            let _ = out.flush();
+        }
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_are_escaped() {
+        assert_eq!(escape("a < b & c"), "a &lt; b &amp; c");
+    }
+}
