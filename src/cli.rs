@@ -199,6 +199,12 @@ pub struct SimulateArgs {
     /// Folder for curves.csv, curves.svg and curves.png.
     #[arg(long, default_value = "simulation")]
     pub out: PathBuf,
+    /// Also write the curves CSV to this path (a DSA task's output file).
+    #[arg(long)]
+    pub curves_csv: Option<PathBuf>,
+    /// Also write the PNG plot to this path (a DSA task's output image).
+    #[arg(long)]
+    pub curves_plot: Option<PathBuf>,
     /// The DSA's API URL, for simulating on a DSA scope's labeled samples.
     #[arg(long, env = "DSA_API_URL", hide_env_values = true)]
     pub api_url: Option<String>,

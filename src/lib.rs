@@ -46,4 +46,5 @@ pub mod report;
 pub mod round;
 pub mod samples;
 pub mod simulate;
+pub mod slicer;
 pub mod writeback;

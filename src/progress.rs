@@ -27,7 +27,11 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(quiet: bool, expected: usize) -> Self {
-        Progress { quiet, steps: 0, expected: expected.max(1) }
+        Progress {
+            quiet,
+            steps: 0,
+            expected: expected.max(1),
+        }
     }
 
     /// One step done (the message says what is happening next).
@@ -56,7 +60,9 @@ impl Progress {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 #[cfg(test)]

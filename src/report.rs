@@ -42,8 +42,8 @@ pub fn render(report: &RoundReport, show: usize, dry_run: bool) -> String {
     let labeled: usize = report.label_counts.iter().map(|(_, n)| n).sum();
     let _ = writeln!(
         out,
-        "histoactive round {} ({})",
-        report.run_id, report.strategy
+        "histoactive round {} ({}, diversity {})",
+        report.run_id, report.strategy, report.diversity
     );
     let _ = writeln!(
         out,

@@ -27,7 +27,10 @@ pub async fn run_and_print(
 ) -> anyhow::Result<()> {
     let mut reporter = Progress::new(quiet, 4);
     let report = run_audit(client, config, &mut |line| reporter.step(line)).await?;
-    print!("{}", report::render_audit(&report, &config.classes, show, config.dry_run));
+    print!(
+        "{}",
+        report::render_audit(&report, &config.classes, show, config.dry_run)
+    );
     reporter.done();
     Ok(())
 }

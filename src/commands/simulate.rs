@@ -105,6 +105,11 @@ pub async fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
     let (svg, png) = (args.out.join("curves.svg"), args.out.join("curves.png"));
     let title = format!("{} — {} seeds, batch {}", file, params.seeds, params.batch);
     plot::write(&summaries, &title, &svg, &png)?;
+    for (made, copy) in [(&csv, &args.curves_csv), (&png, &args.curves_plot)] {
+        if let Some(copy) = copy {
+            std::fs::copy(made, copy).with_context(|| format!("writing {}", copy.display()))?;
+        }
+    }
     println!(
         "\nwrote {}, {} and {}",
         csv.display(),
