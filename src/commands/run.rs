@@ -13,14 +13,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let builder = client_builder(&args.connection)?;
     let quiet = args.quiet;
     let mut reporter = Progress::new(quiet, 6);
-    let mut progress = |line: &str| reporter.step(line);
-    progress(&format!("connecting to {}", args.connection.api_url));
+    reporter.step(&format!("connecting to {}", args.connection.api_url));
     let (client, user) = builder.connect().await.context("connecting to the DSA")?;
     if let Some(user) = user {
-        progress(&format!("signed in as {}", user.login));
+        reporter.step(&format!("signed in as {}", user.login));
     }
-    let report = run_round(&client, &config, &mut progress).await?;
-    drop(progress);
+    let report = run_round(&client, &config, &mut |line| reporter.step(line)).await?;
     print!("{}", report::render(&report, args.show, config.dry_run));
     if args.audit {
         println!();
