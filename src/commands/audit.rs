@@ -15,22 +15,23 @@ pub async fn audit(args: AuditArgs) -> anyhow::Result<()> {
         .connect()
         .await
         .context("connecting to the DSA")?;
-    run_and_print(&client, &config, args.show, args.quiet).await
+    let mut reporter = Progress::new(args.quiet, 4);
+    run_and_print(&client, &config, args.show, &mut reporter).await?;
+    reporter.done();
+    Ok(())
 }
 
-/// Runs the audit and prints its summary (also used by `run --audit`).
+/// Runs the audit and prints its summary (also used by `run --audit`, with the round's reporter).
 pub async fn run_and_print(
     client: &Client,
     config: &AuditConfig,
     show: usize,
-    quiet: bool,
+    reporter: &mut Progress,
 ) -> anyhow::Result<()> {
-    let mut reporter = Progress::new(quiet, 4);
     let report = run_audit(client, config, &mut |line| reporter.step(line)).await?;
     print!(
         "{}",
         report::render_audit(&report, &config.classes, show, config.dry_run)
     );
-    reporter.done();
     Ok(())
 }

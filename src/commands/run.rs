@@ -12,7 +12,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let config = round_config(&args)?;
     let builder = client_builder(&args.connection)?;
     let quiet = args.quiet;
-    let mut reporter = Progress::new(quiet, 6);
+    let mut reporter = Progress::new(quiet, if args.audit { 10 } else { 6 });
     reporter.step(&format!("connecting to {}", args.connection.api_url));
     let (client, user) = builder.connect().await.context("connecting to the DSA")?;
     if let Some(user) = user {
@@ -22,7 +22,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     print!("{}", report::render(&report, args.show, config.dry_run));
     if args.audit {
         println!();
-        super::audit::run_and_print(&client, &audit_for_round(&config), args.show, quiet).await?;
+        super::audit::run_and_print(&client, &audit_for_round(&config), args.show, &mut reporter)
+            .await?;
     }
     reporter.done();
     Ok(())

@@ -274,6 +274,46 @@ impl Client {
         body: &Body<'_, B>,
     ) -> Result<T, DsaError> {
         let request_name = format!("{method} {path}");
+        let (status, bytes) = self.exchange(method, path, query, body).await?;
+        let bytes = if status == StatusCode::NO_CONTENT || bytes.is_empty() {
+            &b"null"[..]
+        } else {
+            &bytes[..]
+        };
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        serde_path_to_error::deserialize(&mut de).map_err(|e| DsaError::Decode {
+            request: request_name,
+            path: e.path().to_string(),
+            reason: e.inner().to_string(),
+        })
+    }
+
+    /// A GET whose answer is not JSON (an XML spec, a file), as bytes.
+    pub async fn get_raw(&self, path: &str) -> Result<Vec<u8>, DsaError> {
+        let (_, bytes) = self
+            .exchange(Method::GET, path, &[], &Body::<()>::None)
+            .await?;
+        Ok(bytes)
+    }
+
+    /// A GET of any JSON resource, for endpoints this client has no typed call for.
+    pub async fn get_json(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<serde_json::Value, DsaError> {
+        self.get(path, query).await
+    }
+
+    /// One request and its successful answer; a non-2xx status becomes a typed error.
+    async fn exchange<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: &Body<'_, B>,
+    ) -> Result<(StatusCode, Vec<u8>), DsaError> {
+        let request_name = format!("{method} {path}");
         let url = format!("{}{}", self.base.as_str().trim_end_matches('/'), path);
         // CherryPy refuses a POST/PUT without Content-Length (411), even an empty one.
         let needs_length = method != Method::GET;
@@ -307,17 +347,7 @@ impl Client {
         if !status.is_success() {
             return Err(from_status(request_name, status.as_u16(), &bytes));
         }
-        let bytes = if status == StatusCode::NO_CONTENT || bytes.is_empty() {
-            &b"null"[..]
-        } else {
-            &bytes[..]
-        };
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        serde_path_to_error::deserialize(&mut de).map_err(|e| DsaError::Decode {
-            request: request_name,
-            path: e.path().to_string(),
-            reason: e.inner().to_string(),
-        })
+        Ok((status, bytes.to_vec()))
     }
 
     fn transport_error(&self, request: &str, e: reqwest::Error) -> DsaError {

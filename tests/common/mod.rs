@@ -41,6 +41,36 @@ pub fn api_url() -> String {
     .clone()
 }
 
+/// A second test DSA with the slicer_cli_web plugin loaded (port 8766, or
+/// `HISTOACTIVE_TEST_SLICER_API_URL`), started on first use.
+pub fn slicer_api_url() -> String {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("HISTOACTIVE_TEST_SLICER_API_URL") {
+            return url;
+        }
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/dsa-server/start.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg("8766")
+            .env("HISTOACTIVE_DSA_SLICER", "1")
+            .output()
+            .expect("running scripts/dsa-server/start.sh");
+        assert!(
+            out.status.success(),
+            "the slicer_cli_web test DSA did not start:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    })
+    .clone()
+}
+
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
