@@ -19,6 +19,8 @@ pub struct Cli {
 pub enum Command {
     /// Run one active-learning round on a folder or items and write the review queue.
     Run(RunArgs),
+    /// Re-run the round when labels changed since the last run (for cron, or --every to loop).
+    Sync(SyncArgs),
     /// Find labels to review again (annotator disagreements, likely errors) and write them as an audit layer.
     Audit(AuditArgs),
     /// Replay active learning on fully labeled data and compare strategies (learning curves).
@@ -104,6 +106,18 @@ pub struct RunArgs {
     /// Also run the label audit after the round (see `histoactive audit`).
     #[arg(long)]
     pub audit: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Loop: check again this long after each pass (e.g. 15m); without it, one pass (for cron).
+    #[arg(long)]
+    pub every: Option<String>,
+    /// How long a pass may hold the folder's lease before another job may take it over.
+    #[arg(long, default_value = "30m")]
+    pub lease_ttl: String,
 }
 
 #[derive(Debug, Args)]

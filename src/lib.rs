@@ -25,6 +25,7 @@
 //! - [`slicer`]: the DSA task-menu contract (`--list_cli`, `<Task> --xml`, task
 //!   arguments translated onto the subcommands).
 //! - [`dataset`]: labeled tables from CSV (simulation input, demo source).
+//! - [`sync`]: scheduled sync: label fingerprint, folder lease, the `--every` loop.
 //! - [`demo`]: builds a realistic demo cohort on a (test) server.
 //! - [`cli`] / [`config`]: command-line definition, and its validation into a
 //!   round configuration.
@@ -47,4 +48,5 @@ pub mod round;
 pub mod samples;
 pub mod simulate;
 pub mod slicer;
+pub mod sync;
 pub mod writeback;

@@ -6,6 +6,7 @@ mod bench;
 mod run;
 mod seed;
 mod simulate;
+mod sync;
 
 use crate::cli::{Cli, Command, DevCommand};
 use crate::config::ConfigError;
@@ -13,6 +14,7 @@ use crate::config::ConfigError;
 pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Run(args) => run::run(args).await,
+        Command::Sync(args) => sync::sync(args).await,
         Command::Audit(args) => audit::audit(args).await,
         Command::Simulate(args) => simulate::simulate(args).await,
         Command::Bench(args) => bench::bench(args),
