@@ -1,4 +1,5 @@
-//! Progress reporting: `· step` lines on stderr for a person, or — when
+//! Progress reporting: a bar on an interactive terminal, `· step` lines on
+//! stderr when output goes to a log, or — when
 //! running as a DSA task — slicer_cli_web's `<filter-progress>` and
 //! `<filter-comment>` tags on stdout, which the DSA shows as job progress.
 
@@ -23,14 +24,26 @@ pub struct Progress {
     steps: usize,
     /// Roughly how many steps the command takes, for the fraction.
     expected: usize,
+    /// A bar on an interactive terminal; plain lines otherwise (logs, pipes).
+    bar: Option<indicatif::ProgressBar>,
 }
 
 impl Progress {
     pub fn new(quiet: bool, expected: usize) -> Self {
+        use std::io::IsTerminal;
+        let bar = (!quiet && !task_mode() && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new(expected as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} [{elapsed}]")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
         Progress {
             quiet,
             steps: 0,
             expected: expected.max(1),
+            bar,
         }
     }
 
@@ -44,6 +57,9 @@ impl Progress {
             let _ = writeln!(out, "<filter-progress>{fraction:.2}</filter-progress>");
             let _ = writeln!(out, "<filter-comment>{}</filter-comment>", escape(message));
             let _ = out.flush();
+        } else if let Some(bar) = &self.bar {
+            bar.set_position(self.steps.min(self.expected) as u64);
+            bar.set_message(message.to_string());
         } else if !self.quiet {
             eprintln!("· {message}");
         }
@@ -51,6 +67,9 @@ impl Progress {
 
     /// The command finished.
     pub fn done(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
         if task_mode() {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "<filter-progress>1</filter-progress>");
