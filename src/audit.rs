@@ -14,8 +14,8 @@ use serde_json::{Map, Value, json};
 
 use crate::dsa::{AnnotationBody, Client, Element, Extra, FolderId, Label, UserId};
 use crate::learn::{self, ValidClassifierParams};
-use crate::round::{RoundError, Scope, fetch_annotations, resolve_scope};
-use crate::samples::{Pool, SampleSpec, build_pool};
+use crate::round::{RoundError, Scope, read_pool};
+use crate::samples::{Pool, SampleSpec};
 use crate::writeback::{self, LayerChange, SCHEMA_VERSION, marker_shape, priority_colour};
 
 /// The `attributes.histoactive.kind` of a label-audit layer.
@@ -102,21 +102,20 @@ pub async fn run_audit(
     progress: &mut dyn FnMut(&str),
 ) -> Result<AuditReport, RoundError> {
     let started = Instant::now();
-    let (folder, items) = resolve_scope(client, &config.scope).await?;
-    progress(&format!("reading annotations of {} slide(s)", items.len()));
-    let slides = fetch_annotations(
-        client,
-        items,
-        &config.samples,
-        config.labels.as_ref(),
-        config.concurrency,
-    )
-    .await?;
     let spec = SampleSpec {
         classes: config.classes.clone(),
         feature_prefix: config.feature_prefix.clone(),
     };
-    let pool = build_pool(slides, &spec, &config.samples)?;
+    let (folder, pool) = read_pool(
+        client,
+        &config.scope,
+        &config.samples,
+        config.labels.as_ref(),
+        &spec,
+        config.concurrency,
+        progress,
+    )
+    .await?;
 
     // Annotators, numbered in order of first appearance; `None` (unknown creator) is one of them.
     let mut annotator_ids: Vec<Option<UserId>> = Vec::new();

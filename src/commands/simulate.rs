@@ -8,8 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::cli::SimulateArgs;
 use crate::config::{SimInput, client_builder, simulation};
 use crate::dataset::parse_csv;
-use crate::round::{fetch_annotations, resolve_scope};
-use crate::samples::build_pool;
+use crate::round::read_pool;
 use crate::simulate::{self, Summary, TestSet, curves_csv, plot, summarize};
 
 /// Label counts shown in the summary table (those the curves reach).
@@ -50,10 +49,17 @@ pub async fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
                 .connect()
                 .await
                 .context("connecting to the DSA")?;
-            let (_, items) = resolve_scope(&client, &scope).await?;
-            eprintln!("reading annotations of {} slide(s)", items.len());
-            let slides = fetch_annotations(&client, items, &samples, labels.as_ref(), 4).await?;
-            let pool = build_pool(slides, &spec, &samples)?;
+            let mut progress = |line: &str| eprintln!("· {line}");
+            let (_, pool) = read_pool(
+                &client,
+                &scope,
+                &samples,
+                labels.as_ref(),
+                &spec,
+                4,
+                &mut progress,
+            )
+            .await?;
             let data = pool.labeled_table();
             let per_class: Vec<usize> = (0..data.classes.len())
                 .map(|c| data.labels.iter().filter(|&&l| l == c).count())

@@ -7,7 +7,7 @@ use futures::{StreamExt, TryStreamExt};
 use regex::Regex;
 
 use crate::dsa::{Client, DsaError, Folder, FolderId, Item, ItemId};
-use crate::samples::SlideAnnotations;
+use crate::samples::{Pool, SampleSpec, SlideAnnotations, build_pool};
 use crate::writeback::is_histoactive_layer;
 
 use super::RoundError;
@@ -139,4 +139,20 @@ async fn fetch_slide(
         }
     }
     Ok(slide)
+}
+
+/// Everything a round or an audit reads: the scope's folder and its pool of samples.
+pub async fn read_pool(
+    client: &Client,
+    scope: &Scope,
+    samples: &Regex,
+    labels: Option<&Regex>,
+    spec: &SampleSpec,
+    concurrency: usize,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Option<Folder>, Pool), RoundError> {
+    let (folder, items) = resolve_scope(client, scope).await?;
+    progress(&format!("reading annotations of {} slide(s)", items.len()));
+    let slides = fetch_annotations(client, items, samples, labels, concurrency).await?;
+    Ok((folder, build_pool(slides, spec, samples)?))
 }

@@ -13,9 +13,9 @@ use crate::dsa::{AnnotationBody, Client, DsaError, FolderId, ItemId};
 use crate::learn::{
     self, CvScore, Diversity, LearnError, QueryKind, QueryParams, Strategy, ValidClassifierParams,
 };
-use crate::samples::{LabelState, Pool, SampleError, SampleSpec, build_pool};
+use crate::samples::{LabelState, Pool, SampleError, SampleSpec};
 use crate::writeback::{self, LayerChange, QUEUE_KIND, QueuedElement, SCHEMA_VERSION, WriteError};
-pub use fetch::{Scope, fetch_annotations, resolve_scope};
+pub use fetch::{Scope, fetch_annotations, read_pool, resolve_scope};
 
 /// Everything a round needs, already validated.
 #[derive(Debug, Clone)]
@@ -134,21 +134,20 @@ pub async fn run_round(
     progress: &mut dyn FnMut(&str),
 ) -> Result<RoundReport, RoundError> {
     let started = Instant::now();
-    let (folder, items) = resolve_scope(client, &config.scope).await?;
-    progress(&format!("reading annotations of {} slide(s)", items.len()));
-    let slides = fetch_annotations(
-        client,
-        items,
-        &config.samples,
-        config.labels.as_ref(),
-        config.concurrency,
-    )
-    .await?;
     let spec = SampleSpec {
         classes: config.classes.clone(),
         feature_prefix: config.feature_prefix.clone(),
     };
-    let pool = build_pool(slides, &spec, &config.samples)?;
+    let (folder, pool) = read_pool(
+        client,
+        &config.scope,
+        &config.samples,
+        config.labels.as_ref(),
+        &spec,
+        config.concurrency,
+        progress,
+    )
+    .await?;
     let fetch_time = started.elapsed();
     progress(&format!(
         "{} samples with {} features ({} unusable)",
