@@ -54,10 +54,9 @@ pub struct ConnectionArgs {
     pub timeout: u64,
 }
 
+/// Which slides, and which of their annotations are samples and labels.
 #[derive(Debug, Args)]
-pub struct RunArgs {
-    #[command(flatten)]
-    pub connection: ConnectionArgs,
+pub struct SourceArgs {
     /// Folder to work on, including its sub-folders.
     #[arg(long)]
     pub folder: Option<String>,
@@ -76,6 +75,14 @@ pub struct RunArgs {
     /// Only use `user` values whose dotted name starts with this, e.g. "Feature.".
     #[arg(long)]
     pub feature_prefix: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// How to rank unlabeled samples: margin, entropy, least-confidence, committee, density, random.
     #[arg(long, default_value = "margin")]
     pub strategy: String,
@@ -124,24 +131,8 @@ pub struct SyncArgs {
 pub struct AuditArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
-    /// Folder to audit, including its sub-folders.
-    #[arg(long)]
-    pub folder: Option<String>,
-    /// An item (slide) to audit; repeat for several.
-    #[arg(long = "item")]
-    pub items: Vec<String>,
-    /// Regex over annotation names: every element of a matching annotation is a sample.
-    #[arg(long, default_value = "nuclei")]
-    pub samples: String,
-    /// Regex over annotation names: regions of matching annotations label the samples inside them.
-    #[arg(long)]
-    pub labels: Option<String>,
-    /// The classes, comma-separated.
-    #[arg(long, value_delimiter = ',', required = true)]
-    pub classes: Vec<String>,
-    /// Only use `user` values whose dotted name starts with this.
-    #[arg(long)]
-    pub feature_prefix: Option<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// Folds for the out-of-fold predictions.
     #[arg(long, default_value_t = 5)]
     pub folds: usize,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use regex::Regex;
 
 use crate::audit::AuditConfig;
-use crate::cli::{AuditArgs, ConnectionArgs, RunArgs, SimulateArgs};
+use crate::cli::{AuditArgs, ConnectionArgs, RunArgs, SimulateArgs, SourceArgs};
 use crate::dataset::Columns;
 use crate::dsa::{Auth, ClientBuilder, FolderId, ItemId, Secret};
 use crate::learn::{ClassifierParams, Diversity, Strategy};
@@ -125,32 +125,13 @@ pub fn simulation(args: &SimulateArgs) -> Result<(SimInput, SimParams, f64), Con
             }
         }
         None => {
-            let folder = args
-                .folder
-                .as_deref()
-                .map(FolderId::parse)
-                .transpose()
-                .map_err(|e| bad(format!("--folder: {e}")))?;
-            let items = args
-                .items
-                .iter()
-                .map(|i| ItemId::parse(i))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| bad(format!("--item: {e}")))?;
-            if folder.is_none() && items.is_empty() {
+            if args.folder.is_none() && args.items.is_empty() {
                 return Err(bad(
                     "no data: give --data <file.csv> --label-column <name>, or a DSA scope (--folder/--item with --classes)",
                 ));
             }
-            let classes: Vec<String> = args
-                .classes
-                .iter()
-                .map(|c| c.trim().to_string())
-                .filter(|c| !c.is_empty())
-                .collect();
-            if classes.len() < 2 {
-                return Err(bad("a DSA scope needs --classes with at least 2 classes"));
-            }
+            let (scope, classes) =
+                scope_and_classes(args.folder.as_deref(), &args.items, &args.classes)?;
             let connection = ConnectionArgs {
                 api_url: args
                     .api_url
@@ -162,7 +143,7 @@ pub fn simulation(args: &SimulateArgs) -> Result<(SimInput, SimParams, f64), Con
             };
             SimInput::Dsa {
                 connection,
-                scope: Scope { folder, items },
+                scope,
                 samples: regex("--samples", &args.samples)?,
                 labels: args
                     .labels
@@ -220,8 +201,36 @@ pub fn audit_config(args: &AuditArgs) -> Result<AuditConfig, ConfigError> {
     if args.layer_name.trim().is_empty() {
         return Err(bad("--layer-name must not be empty"));
     }
-    let (scope, classes) = scope_and_classes(args.folder.as_deref(), &args.items, &args.classes)?;
+    let source = sample_source(&args.source)?;
     Ok(AuditConfig {
+        scope: source.scope,
+        samples: source.samples,
+        labels: source.labels,
+        classes: source.classes,
+        feature_prefix: source.feature_prefix,
+        folds: args.folds,
+        seed: args.seed,
+        layer_name: args.layer_name.trim().to_string(),
+        dry_run: args.dry_run,
+        concurrency: args.concurrency.max(1),
+        model: ClassifierParams::default()
+            .check()
+            .map_err(|e| bad(e.to_string()))?,
+    })
+}
+
+/// The validated scope, sample and label patterns, classes and feature prefix.
+struct SampleSource {
+    scope: Scope,
+    samples: Regex,
+    labels: Option<Regex>,
+    classes: Vec<String>,
+    feature_prefix: Option<String>,
+}
+
+fn sample_source(args: &SourceArgs) -> Result<SampleSource, ConfigError> {
+    let (scope, classes) = scope_and_classes(args.folder.as_deref(), &args.items, &args.classes)?;
+    Ok(SampleSource {
         scope,
         samples: regex("--samples", &args.samples)?,
         labels: args
@@ -231,14 +240,6 @@ pub fn audit_config(args: &AuditArgs) -> Result<AuditConfig, ConfigError> {
             .transpose()?,
         classes,
         feature_prefix: args.feature_prefix.clone().filter(|p| !p.is_empty()),
-        folds: args.folds,
-        seed: args.seed,
-        layer_name: args.layer_name.trim().to_string(),
-        dry_run: args.dry_run,
-        concurrency: args.concurrency.max(1),
-        model: ClassifierParams::default()
-            .check()
-            .map_err(|e| bad(e.to_string()))?,
     })
 }
 
@@ -280,7 +281,7 @@ fn scope_and_classes(
 
 /// Validates `run` arguments into a round configuration.
 pub fn round_config(args: &RunArgs) -> Result<RoundConfig, ConfigError> {
-    let (scope, classes) = scope_and_classes(args.folder.as_deref(), &args.items, &args.classes)?;
+    let source = sample_source(&args.source)?;
     let strategy: Strategy = args
         .strategy
         .parse()
@@ -299,15 +300,11 @@ pub fn round_config(args: &RunArgs) -> Result<RoundConfig, ConfigError> {
         return Err(bad("--concurrency must be at least 1"));
     }
     Ok(RoundConfig {
-        scope,
-        samples: regex("--samples", &args.samples)?,
-        labels: args
-            .labels
-            .as_deref()
-            .map(|l| regex("--labels", l))
-            .transpose()?,
-        classes,
-        feature_prefix: args.feature_prefix.clone().filter(|p| !p.is_empty()),
+        scope: source.scope,
+        samples: source.samples,
+        labels: source.labels,
+        classes: source.classes,
+        feature_prefix: source.feature_prefix,
         strategy,
         diversity,
         batch: args.batch,

@@ -200,12 +200,7 @@ fn one_class_only_is_explained_and_writes_nothing() {
         "{stdout}"
     );
     let admin = rt.block_on(admin());
-    let names: Vec<String> = rt
-        .block_on(admin.annotations_of(&cohort.items[0]))
-        .unwrap()
-        .into_iter()
-        .map(|a| a.annotation.name)
-        .collect();
+    let names = annotation_names(&rt, &admin, &cohort.items[0]);
     assert_eq!(names, ["nuclei", "expert labels"]);
 }
 
@@ -236,12 +231,7 @@ fn run_with_audit_writes_both_layers() {
         "{stdout}"
     );
     let admin = rt.block_on(admin());
-    let names: Vec<String> = rt
-        .block_on(admin.annotations_of(&cohort.items[0]))
-        .unwrap()
-        .into_iter()
-        .map(|a| a.annotation.name)
-        .collect();
+    let names = annotation_names(&rt, &admin, &cohort.items[0]);
     assert!(
         names.contains(&"histoactive review queue".to_string())
             && names.contains(&"histoactive label audit".to_string()),

@@ -188,12 +188,7 @@ fn no_write_access_names_the_item_and_changes_nothing() {
         ],
     );
     let admin = rt.block_on(admin());
-    let names: Vec<String> = rt
-        .block_on(admin.annotations_of(&cohort.items[0]))
-        .unwrap()
-        .into_iter()
-        .map(|a| a.annotation.name)
-        .collect();
+    let names = annotation_names(&rt, &admin, &cohort.items[0]);
     assert_eq!(names, ["nuclei", "expert labels"], "nothing was written");
     // The same user can still preview.
     let out = histoactive(key.expose(), &[&round[..], &["--dry-run"]].concat());

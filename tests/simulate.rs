@@ -168,12 +168,7 @@ fn a_dsa_scope_can_be_simulated_without_writing() {
     assert!(stdout.contains("random"), "{stdout}");
     let client = rt.block_on(common::admin());
     for item in &cohort.items {
-        let names: Vec<String> = rt
-            .block_on(client.annotations_of(item))
-            .unwrap()
-            .into_iter()
-            .map(|a| a.annotation.name)
-            .collect();
+        let names = common::annotation_names(&rt, &client, item);
         assert_eq!(names, ["nuclei", "expert labels"]);
     }
 }

@@ -117,11 +117,9 @@ fn a_task_run_reports_progress_as_filter_tags() {
     });
     let token = token["authToken"]["token"].as_str().unwrap().to_string();
     let api = api_url();
-    let out = Command::new(env!("CARGO_BIN_EXE_histoactive"))
-        .env_remove("DSA_API_KEY")
-        .env_remove("DSA_TOKEN")
-        .env_remove("DSA_API_URL")
-        .args([
+    // The DSA's arguments, with one parameter given by its name instead of its flag.
+    let task = |prefix_flag: &str| {
+        let args = [
             "ReviewQueue",
             "--api-url",
             &api,
@@ -133,7 +131,7 @@ fn a_task_run_reports_progress_as_filter_tags() {
             "expert labels",
             "--classes",
             "benign, malignant",
-            "--featurePrefix",
+            prefix_flag,
             "",
             "--batch",
             "5",
@@ -142,11 +140,11 @@ fn a_task_run_reports_progress_as_filter_tags() {
             "--audit",
             "true",
             cohort.folder_id.as_str(),
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        ];
+        histoactive_with(&[], &args)
+    };
+    let out = task("--featurePrefix");
+    let (stdout, stderr) = text(&out);
     assert_eq!(
         out.status.code(),
         Some(2),
@@ -156,34 +154,7 @@ fn a_task_run_reports_progress_as_filter_tags() {
         stderr.contains("unknown option --featurePrefix"),
         "{stderr}"
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_histoactive"))
-        .env_remove("DSA_API_KEY")
-        .env_remove("DSA_TOKEN")
-        .env_remove("DSA_API_URL")
-        .args([
-            "ReviewQueue",
-            "--api-url",
-            &api,
-            "--token",
-            &token,
-            "--samples",
-            "^nuclei$",
-            "--labels",
-            "expert labels",
-            "--classes",
-            "benign, malignant",
-            "--feature-prefix",
-            "",
-            "--batch",
-            "5",
-            "--dry-run",
-            "false",
-            "--audit",
-            "true",
-            cohort.folder_id.as_str(),
-        ])
-        .output()
-        .unwrap();
+    let out = task("--feature-prefix");
     let stdout2 = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -213,12 +184,7 @@ fn a_task_run_reports_progress_as_filter_tags() {
         "{stdout2}"
     );
     let admin = rt.block_on(admin());
-    let names: Vec<String> = rt
-        .block_on(admin.annotations_of(&cohort.items[0]))
-        .unwrap()
-        .into_iter()
-        .map(|a| a.annotation.name)
-        .collect();
+    let names = annotation_names(&rt, &admin, &cohort.items[0]);
     assert!(
         names.iter().any(|n| n == "histoactive review queue")
             && names.iter().any(|n| n == "histoactive label audit"),

@@ -13,30 +13,36 @@ use histoactive::dsa::{AnnotationBody, Client, Element, Extra, Secret, Shape};
 pub const ADMIN: &str = "admin";
 pub const PASSWORD: &str = "adminpassword1";
 
+/// Starts the project's test DSA (or finds it up) and returns its API URL.
+fn start_server(port: Option<&str>, slicer: bool) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/dsa-server/start.sh");
+    let mut command = Command::new("bash");
+    command.arg(&script).args(port);
+    if slicer {
+        command.env("HISTOACTIVE_DSA_SLICER", "1");
+    }
+    let out = command
+        .output()
+        .expect("running scripts/dsa-server/start.sh");
+    assert!(
+        out.status.success(),
+        "the test DSA did not start:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
 /// The API URL of the test DSA: `HISTOACTIVE_TEST_API_URL` if set, else the
 /// project's own server, started by `scripts/dsa-server/start.sh`.
 pub fn api_url() -> String {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
-        if let Ok(url) = std::env::var("HISTOACTIVE_TEST_API_URL") {
-            return url;
-        }
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/dsa-server/start.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .output()
-            .expect("running scripts/dsa-server/start.sh");
-        assert!(
-            out.status.success(),
-            "the test DSA did not start:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .last()
-            .unwrap_or_default()
-            .trim()
-            .to_string()
+        std::env::var("HISTOACTIVE_TEST_API_URL").unwrap_or_else(|_| start_server(None, false))
     })
     .clone()
 }
@@ -46,29 +52,23 @@ pub fn api_url() -> String {
 pub fn slicer_api_url() -> String {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
-        if let Ok(url) = std::env::var("HISTOACTIVE_TEST_SLICER_API_URL") {
-            return url;
-        }
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/dsa-server/start.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .arg("8766")
-            .env("HISTOACTIVE_DSA_SLICER", "1")
-            .output()
-            .expect("running scripts/dsa-server/start.sh");
-        assert!(
-            out.status.success(),
-            "the slicer_cli_web test DSA did not start:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .last()
-            .unwrap_or_default()
-            .trim()
-            .to_string()
+        std::env::var("HISTOACTIVE_TEST_SLICER_API_URL")
+            .unwrap_or_else(|_| start_server(Some("8766"), true))
     })
     .clone()
+}
+
+/// Names of an item's annotations, in creation order.
+pub fn annotation_names(
+    rt: &tokio::runtime::Runtime,
+    client: &Client,
+    item: &histoactive::dsa::ItemId,
+) -> Vec<String> {
+    rt.block_on(client.annotations_of(item))
+        .unwrap()
+        .into_iter()
+        .map(|a| a.annotation.name)
+        .collect()
 }
 
 pub fn runtime() -> tokio::runtime::Runtime {
