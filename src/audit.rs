@@ -14,8 +14,8 @@ use serde_json::{Map, Value, json};
 
 use crate::dsa::{AnnotationBody, Client, Element, Extra, FolderId, Label, UserId};
 use crate::learn::{self, ValidClassifierParams};
-use crate::round::{RoundError, Scope, read_pool};
-use crate::samples::{Pool, SampleSpec};
+use crate::round::{RoundError, Source};
+use crate::samples::Pool;
 use crate::writeback::{self, LayerChange, SCHEMA_VERSION, marker_shape, priority_colour};
 
 /// The `attributes.histoactive.kind` of a label-audit layer.
@@ -23,16 +23,12 @@ pub const AUDIT_KIND: &str = "label-audit";
 
 #[derive(Debug, Clone)]
 pub struct AuditConfig {
-    pub scope: Scope,
-    pub samples: Regex,
-    pub labels: Option<Regex>,
-    pub classes: Vec<String>,
-    pub feature_prefix: Option<String>,
+    /// What to read (the same as a round's).
+    pub source: Source,
     pub folds: usize,
     pub seed: u64,
     pub layer_name: String,
     pub dry_run: bool,
-    pub concurrency: usize,
     pub model: ValidClassifierParams,
 }
 
@@ -102,20 +98,7 @@ pub async fn run_audit(
     progress: &mut dyn FnMut(&str),
 ) -> Result<AuditReport, RoundError> {
     let started = Instant::now();
-    let spec = SampleSpec {
-        classes: config.classes.clone(),
-        feature_prefix: config.feature_prefix.clone(),
-    };
-    let (folder, pool) = read_pool(
-        client,
-        &config.scope,
-        &config.samples,
-        config.labels.as_ref(),
-        &spec,
-        config.concurrency,
-        progress,
-    )
-    .await?;
+    let (folder, pool) = config.source.read(client, progress).await?;
 
     // Annotators, numbered in order of first appearance; `None` (unknown creator) is one of them.
     let mut annotator_ids: Vec<Option<UserId>> = Vec::new();
@@ -142,7 +125,7 @@ pub async fn run_audit(
         }
         rows.push((i, row, votes));
     }
-    let n_classes = config.classes.len();
+    let n_classes = config.source.spec.classes.len();
     let x = pool
         .features
         .select(Axis(0), &rows.iter().map(|r| r.1).collect::<Vec<_>>());
@@ -160,7 +143,7 @@ pub async fn run_audit(
     if counts.iter().filter(|&&c| c > 0).count() < 2 {
         notes.push(format!(
             "nothing to audit: the labels cover fewer than 2 classes ({}); label samples of another class first",
-            crate::round::describe_counts(&config.classes.iter().cloned().zip(counts.iter().copied()).collect::<Vec<_>>())
+            crate::round::describe_counts(&config.source.spec.classes.iter().cloned().zip(counts.iter().copied()).collect::<Vec<_>>())
         ));
     } else {
         progress(&format!(
@@ -187,7 +170,7 @@ pub async fn run_audit(
         for &c in &oof.singleton_classes {
             notes.push(format!(
                 "class '{}' has a single label: it cannot be checked against others of its class",
-                config.classes[c]
+                config.source.spec.classes[c]
             ));
         }
         let cl = learn::confident_learning(Array1::from(majority.clone()).view(), oof.proba.view());
@@ -325,7 +308,7 @@ async fn write_back(
                 .map(|e| {
                     let s = &report.pool.samples[e.sample];
                     let mut element = Element::new(marker_shape(&s.shape));
-                    element.label = Some(Label { value: Some(audit_label(report, &config.classes, e)), extra: Extra::new() });
+                    element.label = Some(Label { value: Some(audit_label(report, &config.source.spec.classes, e)), extra: Extra::new() });
                     element.line_color = Some(priority_colour(e.rank, total));
                     element.line_width = Some(3.0);
                     let given: Vec<Value> = e
@@ -333,14 +316,14 @@ async fn write_back(
                         .iter()
                         .map(|&(c, a)| {
                             let who = a.and_then(|a| report.annotators.get(a));
-                            json!({"class": config.classes[c], "by": who.map(|w| w.name.clone()), "userId": who.and_then(|w| w.id.as_ref().map(ToString::to_string))})
+                            json!({"class": config.source.spec.classes[c], "by": who.map(|w| w.name.clone()), "userId": who.and_then(|w| w.id.as_ref().map(ToString::to_string))})
                         })
                         .collect();
                     let mut user = Map::new();
                     user.insert("rank".into(), json!(e.rank));
                     user.insert("reason".into(), json!(e.reason.name()));
                     user.insert("given".into(), Value::Array(given));
-                    user.insert("suggested".into(), json!(config.classes[e.suggested]));
+                    user.insert("suggested".into(), json!(config.source.spec.classes[e.suggested]));
                     user.insert("suggestedProbability".into(), json!((e.suggested_probability * 1e4).round() / 1e4));
                     user.insert("quality".into(), json!((e.quality * 1e4).round() / 1e4));
                     user.insert("sourceAnnotationId".into(), json!(s.annotation.to_string()));
@@ -358,8 +341,8 @@ async fn write_back(
                     "kind": AUDIT_KIND,
                     "runId": report.run_id,
                     "time": report.time,
-                    "parameters": {"samples": config.samples.as_str(), "labels": config.labels.as_ref().map(Regex::as_str),
-                                   "classes": config.classes, "folds": config.folds, "seed": config.seed},
+                    "parameters": {"samples": config.source.samples.as_str(), "labels": config.source.labels.as_ref().map(Regex::as_str),
+                                   "classes": config.source.spec.classes, "folds": config.folds, "seed": config.seed},
                     "flagged": {"total": total, "onThisSlide": entries.len()},
                     "sources": slide.samples.iter().map(|a| a.id.to_string()).collect::<Vec<_>>(),
                 }),

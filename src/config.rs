@@ -10,7 +10,7 @@ use crate::cli::{AuditArgs, ConnectionArgs, RunArgs, SimulateArgs, SourceArgs};
 use crate::dataset::Columns;
 use crate::dsa::{Auth, ClientBuilder, FolderId, ItemId, Secret};
 use crate::learn::{ClassifierParams, Diversity, Strategy};
-use crate::round::{RoundConfig, Scope};
+use crate::round::{RoundConfig, Scope, Source};
 use std::path::PathBuf;
 
 use crate::samples::SampleSpec;
@@ -63,10 +63,7 @@ pub enum SimInput {
     /// The labeled samples of a DSA scope (read only, nothing is written).
     Dsa {
         connection: ConnectionArgs,
-        scope: Scope,
-        samples: Regex,
-        labels: Option<Regex>,
-        spec: SampleSpec,
+        source: Source,
     },
 }
 
@@ -141,8 +138,7 @@ pub fn simulation(args: &SimulateArgs) -> Result<(SimInput, SimParams, f64), Con
                 token: args.token.clone(),
                 timeout: 120,
             };
-            SimInput::Dsa {
-                connection,
+            let source = SampleSource {
                 scope,
                 samples: regex("--samples", &args.samples)?,
                 labels: args
@@ -150,10 +146,12 @@ pub fn simulation(args: &SimulateArgs) -> Result<(SimInput, SimParams, f64), Con
                     .as_deref()
                     .map(|l| regex("--labels", l))
                     .transpose()?,
-                spec: SampleSpec {
-                    classes,
-                    feature_prefix: args.feature_prefix.clone().filter(|p| !p.is_empty()),
-                },
+                classes,
+                feature_prefix: args.feature_prefix.clone().filter(|p| !p.is_empty()),
+            };
+            SimInput::Dsa {
+                connection,
+                source: source.into_source(4),
             }
         }
     };
@@ -176,16 +174,11 @@ pub fn simulation(args: &SimulateArgs) -> Result<(SimInput, SimParams, f64), Con
 /// The audit that goes with a round (`run --audit`): same scope and samples.
 pub fn audit_for_round(round: &RoundConfig) -> AuditConfig {
     AuditConfig {
-        scope: round.scope.clone(),
-        samples: round.samples.clone(),
-        labels: round.labels.clone(),
-        classes: round.classes.clone(),
-        feature_prefix: round.feature_prefix.clone(),
+        source: round.source.clone(),
         folds: 5,
         seed: round.seed,
         layer_name: "histoactive label audit".into(),
         dry_run: round.dry_run,
-        concurrency: round.concurrency,
         model: round.model,
     }
 }
@@ -203,16 +196,11 @@ pub fn audit_config(args: &AuditArgs) -> Result<AuditConfig, ConfigError> {
     }
     let source = sample_source(&args.source)?;
     Ok(AuditConfig {
-        scope: source.scope,
-        samples: source.samples,
-        labels: source.labels,
-        classes: source.classes,
-        feature_prefix: source.feature_prefix,
+        source: source.into_source(args.concurrency),
         folds: args.folds,
         seed: args.seed,
         layer_name: args.layer_name.trim().to_string(),
         dry_run: args.dry_run,
-        concurrency: args.concurrency.max(1),
         model: ClassifierParams::default()
             .check()
             .map_err(|e| bad(e.to_string()))?,
@@ -226,6 +214,21 @@ struct SampleSource {
     labels: Option<Regex>,
     classes: Vec<String>,
     feature_prefix: Option<String>,
+}
+
+impl SampleSource {
+    fn into_source(self, concurrency: usize) -> Source {
+        Source {
+            scope: self.scope,
+            samples: self.samples,
+            labels: self.labels,
+            spec: SampleSpec {
+                classes: self.classes,
+                feature_prefix: self.feature_prefix,
+            },
+            concurrency: concurrency.max(1),
+        }
+    }
 }
 
 fn sample_source(args: &SourceArgs) -> Result<SampleSource, ConfigError> {
@@ -300,18 +303,13 @@ pub fn round_config(args: &RunArgs) -> Result<RoundConfig, ConfigError> {
         return Err(bad("--concurrency must be at least 1"));
     }
     Ok(RoundConfig {
-        scope: source.scope,
-        samples: source.samples,
-        labels: source.labels,
-        classes: source.classes,
-        feature_prefix: source.feature_prefix,
+        source: source.into_source(args.concurrency),
         strategy,
         diversity,
         batch: args.batch,
         seed: args.seed,
         layer_name: args.layer_name.trim().to_string(),
         dry_run: args.dry_run,
-        concurrency: args.concurrency,
         model: ClassifierParams::default()
             .check()
             .map_err(|e| bad(e.to_string()))?,
@@ -351,7 +349,7 @@ mod tests {
             "entropy",
         ]))
         .unwrap();
-        assert_eq!(c.classes, ["a", "b", "c"]);
+        assert_eq!(c.source.spec.classes, ["a", "b", "c"]);
         assert_eq!(c.strategy, Strategy::Entropy);
         assert_eq!(c.batch, 50);
     }

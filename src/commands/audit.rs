@@ -31,7 +31,7 @@ pub async fn run_and_print(
     let report = run_audit(client, config, &mut |line| reporter.step(line)).await?;
     print!(
         "{}",
-        report::render_audit(&report, &config.classes, show, config.dry_run)
+        report::render_audit(&report, &config.source.spec.classes, show, config.dry_run)
     );
     Ok(())
 }

@@ -8,7 +8,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::cli::SimulateArgs;
 use crate::config::{SimInput, client_builder, simulation};
 use crate::dataset::parse_csv;
-use crate::round::read_pool;
 use crate::simulate::{self, Summary, TestSet, curves_csv, plot, summarize};
 
 /// Label counts shown in the summary table (those the curves reach).
@@ -38,28 +37,13 @@ pub async fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
             }
             (data, file)
         }
-        SimInput::Dsa {
-            connection,
-            scope,
-            samples,
-            labels,
-            spec,
-        } => {
+        SimInput::Dsa { connection, source } => {
             let (client, _) = client_builder(&connection)?
                 .connect()
                 .await
                 .context("connecting to the DSA")?;
             let mut progress = |line: &str| eprintln!("· {line}");
-            let (_, pool) = read_pool(
-                &client,
-                &scope,
-                &samples,
-                labels.as_ref(),
-                &spec,
-                4,
-                &mut progress,
-            )
-            .await?;
+            let (_, pool) = source.read(&client, &mut progress).await?;
             let data = pool.labeled_table();
             let per_class: Vec<usize> = (0..data.classes.len())
                 .map(|c| data.labels.iter().filter(|&&l| l == c).count())

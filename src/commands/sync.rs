@@ -49,6 +49,7 @@ async fn pass(
     ttl: std::time::Duration,
 ) -> anyhow::Result<()> {
     let folder = config
+        .source
         .scope
         .folder
         .clone()
@@ -56,9 +57,9 @@ async fn pass(
     let layers = ["histoactive label audit", config.layer_name.as_str()];
     let fingerprint = scope_fingerprint(
         client,
-        &config.scope,
-        &config.samples,
-        config.labels.as_ref(),
+        &config.source.scope,
+        &config.source.samples,
+        config.source.labels.as_ref(),
         &layers,
     );
     let mut reporter = Progress::new(args.run.quiet, 6);
@@ -87,7 +88,7 @@ async fn pass(
 
 pub async fn sync(args: SyncArgs) -> anyhow::Result<()> {
     let config = round_config(&args.run)?;
-    if config.scope.folder.is_none() {
+    if config.source.scope.folder.is_none() {
         return Err(ConfigError("sync keeps its state in a folder: give --folder".into()).into());
     }
     let interval = args

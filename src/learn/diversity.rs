@@ -18,7 +18,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::index::sample;
 
-use super::kmeans::{KMeans, assign};
+use super::kmeans::{KMeans, assign, shrink_nearest};
 use super::scale::{Feature, Standardizer, for_each_block};
 use super::strategy::top_k;
 
@@ -106,15 +106,7 @@ pub fn kcenter_greedy(x: ArrayView2<f64>, batch: usize) -> Vec<usize> {
     let mut picked = vec![0];
     let mut nearest = vec![f64::INFINITY; n];
     while picked.len() < batch.min(n) {
-        let last = x.row(*picked.last().unwrap_or(&0));
-        for (i, row) in x.rows().into_iter().enumerate() {
-            let d: f64 = row
-                .iter()
-                .zip(last.iter())
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum();
-            nearest[i] = nearest[i].min(d);
-        }
+        shrink_nearest(x, *picked.last().unwrap_or(&0), &mut nearest);
         // Farthest from the chosen set; the earlier (better scored) row on ties.
         let mut best = 0;
         for i in 1..n {

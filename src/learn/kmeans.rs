@@ -42,6 +42,20 @@ pub fn assign(x: ArrayView2<f64>, centres: ArrayView2<f64>) -> (Vec<usize>, Vec<
     (labels, dists)
 }
 
+/// Lowers each row's squared distance to the chosen set with a newly chosen
+/// row: the step both k-means++ seeding and k-center greedy repeat.
+pub fn shrink_nearest(x: ArrayView2<f64>, chosen: usize, nearest: &mut [f64]) {
+    let last = x.row(chosen);
+    for (row, best) in x.rows().into_iter().zip(nearest.iter_mut()) {
+        let d: f64 = row
+            .iter()
+            .zip(last.iter())
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum();
+        *best = best.min(d);
+    }
+}
+
 /// k-means++ seeding: each new centre is drawn with probability proportional
 /// to its squared distance from the centres so far.
 pub fn kmeans_pp(x: ArrayView2<f64>, k: usize, rng: &mut StdRng) -> Array2<f64> {
@@ -50,15 +64,7 @@ pub fn kmeans_pp(x: ArrayView2<f64>, k: usize, rng: &mut StdRng) -> Array2<f64> 
     let mut chosen = vec![rng.gen_range(0..n)];
     let mut nearest: Vec<f64> = vec![f64::INFINITY; n];
     while chosen.len() < k {
-        let last = x.row(*chosen.last().unwrap_or(&0));
-        for (i, row) in x.rows().into_iter().enumerate() {
-            let d: f64 = row
-                .iter()
-                .zip(last.iter())
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum();
-            nearest[i] = nearest[i].min(d);
-        }
+        shrink_nearest(x, *chosen.last().unwrap_or(&0), &mut nearest);
         let total: f64 = nearest.iter().sum();
         if total <= 0.0 {
             break; // every point coincides with a centre already

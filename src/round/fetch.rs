@@ -141,18 +141,37 @@ async fn fetch_slide(
     Ok(slide)
 }
 
-/// Everything a round or an audit reads: the scope's folder and its pool of samples.
-pub async fn read_pool(
-    client: &Client,
-    scope: &Scope,
-    samples: &Regex,
-    labels: Option<&Regex>,
-    spec: &SampleSpec,
-    concurrency: usize,
-    progress: &mut dyn FnMut(&str),
-) -> Result<(Option<Folder>, Pool), RoundError> {
-    let (folder, items) = resolve_scope(client, scope).await?;
-    progress(&format!("reading annotations of {} slide(s)", items.len()));
-    let slides = fetch_annotations(client, items, samples, labels, concurrency).await?;
-    Ok((folder, build_pool(slides, spec, samples)?))
+/// What a round, an audit or a DSA simulation reads: which slides, which
+/// annotations are samples and labels, and how to read features and classes.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub scope: Scope,
+    /// Annotation names whose elements are samples.
+    pub samples: Regex,
+    /// Annotation names whose regions label the samples inside them.
+    pub labels: Option<Regex>,
+    pub spec: SampleSpec,
+    /// Items read in parallel.
+    pub concurrency: usize,
+}
+
+impl Source {
+    /// The scope's folder and its pool of samples.
+    pub async fn read(
+        &self,
+        client: &Client,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<(Option<Folder>, Pool), RoundError> {
+        let (folder, items) = resolve_scope(client, &self.scope).await?;
+        progress(&format!("reading annotations of {} slide(s)", items.len()));
+        let slides = fetch_annotations(
+            client,
+            items,
+            &self.samples,
+            self.labels.as_ref(),
+            self.concurrency,
+        )
+        .await?;
+        Ok((folder, build_pool(slides, &self.spec, &self.samples)?))
+    }
 }

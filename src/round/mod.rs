@@ -13,20 +13,15 @@ use crate::dsa::{AnnotationBody, Client, DsaError, FolderId, ItemId};
 use crate::learn::{
     self, CvScore, Diversity, LearnError, QueryKind, QueryParams, Strategy, ValidClassifierParams,
 };
-use crate::samples::{LabelState, Pool, SampleError, SampleSpec};
+use crate::samples::{LabelState, Pool, SampleError};
 use crate::writeback::{self, LayerChange, QUEUE_KIND, QueuedElement, SCHEMA_VERSION, WriteError};
-pub use fetch::{Scope, fetch_annotations, read_pool, resolve_scope};
+pub use fetch::{Scope, Source, fetch_annotations, resolve_scope};
 
 /// Everything a round needs, already validated.
 #[derive(Debug, Clone)]
 pub struct RoundConfig {
-    pub scope: Scope,
-    /// Annotation names whose elements are samples.
-    pub samples: Regex,
-    /// Annotation names whose regions label the samples inside them.
-    pub labels: Option<Regex>,
-    pub classes: Vec<String>,
-    pub feature_prefix: Option<String>,
+    /// What to read.
+    pub source: Source,
     pub strategy: Strategy,
     /// How a batch is spread over the pool.
     pub diversity: Diversity,
@@ -34,8 +29,6 @@ pub struct RoundConfig {
     pub seed: u64,
     pub layer_name: String,
     pub dry_run: bool,
-    /// Items read in parallel.
-    pub concurrency: usize,
     pub model: ValidClassifierParams,
 }
 
@@ -134,20 +127,7 @@ pub async fn run_round(
     progress: &mut dyn FnMut(&str),
 ) -> Result<RoundReport, RoundError> {
     let started = Instant::now();
-    let spec = SampleSpec {
-        classes: config.classes.clone(),
-        feature_prefix: config.feature_prefix.clone(),
-    };
-    let (folder, pool) = read_pool(
-        client,
-        &config.scope,
-        &config.samples,
-        config.labels.as_ref(),
-        &spec,
-        config.concurrency,
-        progress,
-    )
-    .await?;
+    let (folder, pool) = config.source.read(client, progress).await?;
     let fetch_time = started.elapsed();
     progress(&format!(
         "{} samples with {} features ({} unusable)",
@@ -161,7 +141,7 @@ pub async fn run_round(
     let mut train_rows = Vec::new();
     let mut train_y = Vec::new();
     let mut candidates = Vec::new(); // (sample index, feature row)
-    let mut counts = vec![0usize; config.classes.len()];
+    let mut counts = vec![0usize; config.source.spec.classes.len()];
     let mut conflicts = Vec::new();
     for (i, s) in pool.samples.iter().enumerate() {
         match (s.label(), s.row) {
@@ -176,6 +156,8 @@ pub async fn run_round(
         }
     }
     let label_counts: Vec<(String, usize)> = config
+        .source
+        .spec
         .classes
         .iter()
         .cloned()
@@ -201,7 +183,7 @@ pub async fn run_round(
         &config.model,
         x_train.view(),
         y_train.view(),
-        config.classes.len(),
+        config.source.spec.classes.len(),
         x_pool.view(),
         QueryParams {
             strategy: config.strategy,
@@ -214,7 +196,7 @@ pub async fn run_round(
         &config.model,
         x_train.view(),
         y_train.view(),
-        config.classes.len(),
+        config.source.spec.classes.len(),
         5,
         config.seed,
     )?;
@@ -226,6 +208,8 @@ pub async fn run_round(
             let sample = candidates[p].0;
             let mut probabilities: Vec<(String, f64)> = match &query.proba {
                 Some(proba) => config
+                    .source
+                    .spec
                     .classes
                     .iter()
                     .cloned()
@@ -330,10 +314,10 @@ fn layer_attributes(
         "coldStart": report.cold_start,
         "parameters": {
             "diversity": config.diversity.name(),
-            "samples": config.samples.as_str(),
-            "labels": config.labels.as_ref().map(Regex::as_str),
-            "classes": config.classes,
-            "featurePrefix": config.feature_prefix,
+            "samples": config.source.samples.as_str(),
+            "labels": config.source.labels.as_ref().map(Regex::as_str),
+            "classes": config.source.spec.classes,
+            "featurePrefix": config.source.spec.feature_prefix,
             "batch": config.batch,
             "seed": config.seed,
         },
