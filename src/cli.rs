@@ -77,6 +77,24 @@ pub struct SourceArgs {
     pub feature_prefix: Option<String>,
 }
 
+/// Where each slide's site (institution) comes from.
+#[derive(Debug, Args, Clone)]
+pub struct SiteArgs {
+    /// Item metadata keys naming a slide's site, tried in order; a dotted key reaches into nested metadata.
+    #[arg(
+        long = "site-key",
+        value_delimiter = ',',
+        default_value = "site,institution"
+    )]
+    pub site_keys: Vec<String>,
+    /// Where to look for a slide's site, in order: meta (item metadata), tcga (TCGA barcode in the name), folder.
+    #[arg(long, value_delimiter = ',', default_value = "meta,tcga,folder")]
+    pub site_from: Vec<String>,
+    /// Depth of the folder whose name is the site (1 = a folder directly inside --folder); 0 or unset: off.
+    #[arg(long)]
+    pub site_folder_depth: Option<usize>,
+}
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
     #[command(flatten)]
@@ -89,6 +107,11 @@ pub struct RunArgs {
     /// How to spread a batch over the pool: cluster (cluster-margin), kcenter, or off (plain top-k).
     #[arg(long, default_value = "cluster")]
     pub diversity: String,
+    /// How sites shape the batch: balance (per-site quotas by need), shift (also favour samples the model is least site-invariant on), off.
+    #[arg(long, default_value = "balance")]
+    pub sites: String,
+    #[command(flatten)]
+    pub site_rules: SiteArgs,
     /// How many samples to queue (across the whole scope).
     #[arg(long, default_value_t = 50)]
     pub batch: usize,
@@ -240,6 +263,11 @@ pub struct SimulateArgs {
     /// With a DSA scope: only `user` values whose name starts with this.
     #[arg(long)]
     pub feature_prefix: Option<String>,
+    /// With sites (--site-column, or a DSA scope whose slides have sites): site modes to compare, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "off,balance,shift")]
+    pub sites: Vec<String>,
+    #[command(flatten)]
+    pub site_rules: SiteArgs,
 }
 
 #[derive(Debug, Args)]

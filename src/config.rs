@@ -6,15 +6,16 @@ use std::time::Duration;
 use regex::Regex;
 
 use crate::audit::AuditConfig;
-use crate::cli::{AuditArgs, ConnectionArgs, RunArgs, SimulateArgs, SourceArgs};
+use crate::cli::{AuditArgs, ConnectionArgs, RunArgs, SimulateArgs, SiteArgs, SourceArgs};
 use crate::dataset::Columns;
 use crate::dsa::{Auth, ClientBuilder, FolderId, ItemId, Secret};
-use crate::learn::{ClassifierParams, Diversity, Strategy};
+use crate::learn::{ClassifierParams, Diversity, SiteMode, Strategy};
 use crate::round::{RoundConfig, Scope, Source};
 use std::path::PathBuf;
 
 use crate::samples::SampleSpec;
 use crate::simulate::SimParams;
+use crate::sites::{SiteRules, SiteSource};
 
 /// An argument that cannot work, with what to do instead.
 #[derive(Debug, thiserror::Error)]
@@ -148,6 +149,7 @@ pub fn simulation(args: &SimulateArgs) -> Result<(SimInput, SimParams, f64), Con
                     .transpose()?,
                 classes,
                 feature_prefix: args.feature_prefix.clone().filter(|p| !p.is_empty()),
+                sites: site_rules(&args.site_rules)?,
             };
             SimInput::Dsa {
                 connection,
@@ -155,9 +157,20 @@ pub fn simulation(args: &SimulateArgs) -> Result<(SimInput, SimParams, f64), Con
             }
         }
     };
+    let mut site_modes = Vec::new();
+    for mode in args.sites.iter().filter(|m| !m.trim().is_empty()) {
+        let mode = site_mode(mode)?;
+        if !site_modes.contains(&mode) {
+            site_modes.push(mode);
+        }
+    }
+    if site_modes.is_empty() {
+        site_modes.push(SiteMode::Off);
+    }
     let params = SimParams {
         strategies,
         diversity,
+        site_modes,
         seeds: args.seeds,
         initial: args.initial,
         batch: args.batch,
@@ -214,6 +227,7 @@ struct SampleSource {
     labels: Option<Regex>,
     classes: Vec<String>,
     feature_prefix: Option<String>,
+    sites: SiteRules,
 }
 
 impl SampleSource {
@@ -226,6 +240,7 @@ impl SampleSource {
                 classes: self.classes,
                 feature_prefix: self.feature_prefix,
             },
+            sites: self.sites,
             concurrency: concurrency.max(1),
         }
     }
@@ -243,7 +258,51 @@ fn sample_source(args: &SourceArgs) -> Result<SampleSource, ConfigError> {
             .transpose()?,
         classes,
         feature_prefix: args.feature_prefix.clone().filter(|p| !p.is_empty()),
+        sites: SiteRules::default(),
     })
+}
+
+/// `--site-key`, `--site-from`, `--site-folder-depth`, validated.
+fn site_rules(args: &SiteArgs) -> Result<SiteRules, ConfigError> {
+    let keys: Vec<String> = args
+        .site_keys
+        .iter()
+        .map(|k| k.trim().to_string())
+        .filter(|k| !k.is_empty())
+        .collect();
+    let mut order = Vec::new();
+    for name in args
+        .site_from
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+    {
+        let source: SiteSource = name
+            .parse()
+            .map_err(|e: String| bad(format!("--site-from: {e}")))?;
+        if order.contains(&source) {
+            return Err(bad(format!("--site-from names '{source}' twice")));
+        }
+        order.push(source);
+    }
+    if order.contains(&SiteSource::Meta) && keys.is_empty() {
+        return Err(bad(
+            "--site-from includes meta but --site-key is empty; name the metadata key(s) holding the site",
+        ));
+    }
+    Ok(SiteRules {
+        keys,
+        order,
+        folder_depth: args.site_folder_depth.filter(|&d| d > 0),
+    })
+}
+
+/// `--sites` of `run`.
+fn site_mode(value: &str) -> Result<SiteMode, ConfigError> {
+    value
+        .trim()
+        .parse()
+        .map_err(|e: String| bad(format!("--sites: {e}")))
 }
 
 /// The scope (`--folder`, `--item`) and `--classes`, validated.
@@ -284,7 +343,8 @@ fn scope_and_classes(
 
 /// Validates `run` arguments into a round configuration.
 pub fn round_config(args: &RunArgs) -> Result<RoundConfig, ConfigError> {
-    let source = sample_source(&args.source)?;
+    let mut source = sample_source(&args.source)?;
+    source.sites = site_rules(&args.site_rules)?;
     let strategy: Strategy = args
         .strategy
         .parse()
@@ -302,10 +362,12 @@ pub fn round_config(args: &RunArgs) -> Result<RoundConfig, ConfigError> {
     if args.concurrency == 0 {
         return Err(bad("--concurrency must be at least 1"));
     }
+    let sites = site_mode(&args.sites)?;
     Ok(RoundConfig {
         source: source.into_source(args.concurrency),
         strategy,
         diversity,
+        sites,
         batch: args.batch,
         seed: args.seed,
         layer_name: args.layer_name.trim().to_string(),

@@ -50,6 +50,15 @@ pub enum DatasetError {
 }
 
 /// `*` matches any run of characters; everything else literally.
+/// One CSV cell: quoted when it holds a comma, a quote or a line break.
+pub fn csv_cell(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
 pub fn glob_match(pattern: &str, text: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
     if parts.len() == 1 {

@@ -25,6 +25,8 @@
 //! - [`slicer`]: the DSA task-menu contract (`--list_cli`, `<Task> --xml`, task
 //!   arguments translated onto the subcommands).
 //! - [`dataset`]: labeled tables from CSV (simulation input, demo source).
+//! - [`sites`]: which site (institution) each slide comes from: item
+//!   metadata, TCGA barcodes, folders.
 //! - [`sync`]: scheduled sync: label fingerprint, folder lease, the `--every` loop.
 //! - [`demo`]: builds a realistic demo cohort on a (test) server.
 //! - [`cli`] / [`config`]: command-line definition, and its validation into a
@@ -47,6 +49,7 @@ pub mod report;
 pub mod round;
 pub mod samples;
 pub mod simulate;
+pub mod sites;
 pub mod slicer;
 pub mod sync;
 pub mod writeback;

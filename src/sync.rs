@@ -78,7 +78,7 @@ pub async fn scope_fingerprint(
 ) -> Result<String, RoundError> {
     let (_, items) = resolve_scope(client, scope).await?;
     let mut records = Vec::new();
-    for item in &items {
+    for (item, _) in &items {
         let listed = client
             .annotations_of(&item.id)
             .await

@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::cli::SimulateArgs;
 use crate::config::{SimInput, client_builder, simulation};
 use crate::dataset::parse_csv;
-use crate::simulate::{self, Summary, TestSet, curves_csv, plot, summarize};
+use crate::simulate::{self, SiteIndex, Summary, TestSet, curves_csv, plot, summarize};
 
 /// Label counts shown in the summary table (those the curves reach).
 const CHECKPOINTS: [usize; 6] = [10, 16, 20, 40, 80, 160];
@@ -44,7 +44,14 @@ pub async fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
                 .context("connecting to the DSA")?;
             let mut progress = |line: &str| eprintln!("· {line}");
             let (_, pool) = source.read(&client, &mut progress).await?;
-            let data = pool.labeled_table();
+            let table = source.sites(&pool);
+            for note in table.notes(&source.sites) {
+                progress(&note);
+            }
+            let mut data = pool.labeled_table();
+            if table.names.len() >= 2 {
+                data.sites = Some(pool.labeled_sites(&table.names, &table.of_slide));
+            }
             let per_class: Vec<usize> = (0..data.classes.len())
                 .map(|c| data.labels.iter().filter(|&&l| l == c).count())
                 .collect();
@@ -62,25 +69,40 @@ pub async fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
             (data, format!("DSA {}", connection.api_url))
         }
     };
+    let sites = SiteIndex::of(&data, params.test_set.as_ref());
+    let site_names = sites.as_ref().map_or_else(Vec::new, |s| s.names.clone());
+    let arms = simulate::arms(&data, &params);
     eprintln!(
-        "{}: {} rows, {} features, classes {}; {} strategies × {} seeds, {} → {} labels by {}",
+        "{}: {} rows, {} features, classes {}{}; {} strategies × {} site mode(s) × {} seeds, {} → {} labels by {}",
         file,
         data.ids.len(),
         data.feature_names.len(),
         data.classes.join("/"),
+        if site_names.is_empty() {
+            String::new()
+        } else {
+            format!(", {} sites ({})", site_names.len(), site_names.join(", "))
+        },
         params.strategies.len(),
+        arms.len() / params.strategies.len().max(1),
         params.seeds,
         params.initial,
         params.budget,
         params.batch
     );
-    let bar = ProgressBar::new(params.strategies.len() as u64 * params.seeds);
+    if site_names.len() == 1 {
+        eprintln!(
+            "· every row is from one site ('{}'): site-aware selection is the same as off",
+            site_names[0]
+        );
+    }
+    let bar = ProgressBar::new(arms.len() as u64 * params.seeds);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} curves {msg} [{elapsed} / ~{eta}]")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let points = simulate::run(&data, &params, &mut |strategy, seed| {
-        bar.set_message(format!("{strategy} seed {seed}"));
+    let points = simulate::run(&data, &params, &mut |strategy, sites, seed| {
+        bar.set_message(format!("{strategy} (sites {sites}) seed {seed}"));
         bar.inc(1);
     })?;
     bar.finish_and_clear();
@@ -88,13 +110,28 @@ pub async fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let csv = args.out.join("curves.csv");
-    std::fs::write(&csv, curves_csv(&points))
+    std::fs::write(&csv, curves_csv(&points, &site_names))
         .with_context(|| format!("writing {}", csv.display()))?;
     let summaries = summarize(&points, target);
     print!("{}", table(&summaries, target));
+    if !site_names.is_empty() {
+        print!("\n{}", site_table(&summaries, &site_names));
+    }
     let (svg, png) = (args.out.join("curves.svg"), args.out.join("curves.png"));
     let title = format!("{} — {} seeds, batch {}", file, params.seeds, params.batch);
     plot::write(&summaries, &title, &svg, &png)?;
+    if !site_names.is_empty() {
+        let worst: Vec<Summary> = summaries
+            .iter()
+            .filter_map(Summary::worst_site_view)
+            .collect();
+        let (svg, png) = (
+            args.out.join("worst-site.svg"),
+            args.out.join("worst-site.png"),
+        );
+        plot::write(&worst, &format!("{title} — worst site"), &svg, &png)?;
+        println!("wrote {} and {}", svg.display(), png.display());
+    }
     for (made, copy) in [(&csv, &args.curves_csv), (&png, &args.curves_plot)] {
         if let Some(copy) = copy {
             std::fs::copy(made, copy).with_context(|| format!("writing {}", copy.display()))?;
@@ -121,7 +158,7 @@ fn table(summaries: &[Summary], target: f64) -> String {
     }
     let _ = writeln!(out, " {:>7} {:>12}", "AULC", format!("labels→{target:.2}"));
     for s in summaries {
-        let _ = write!(out, "{:<18}", s.strategy.name());
+        let _ = write!(out, "{:<18}", s.label());
         for &c in &checkpoints {
             let cell = s
                 .at(c)
@@ -134,4 +171,33 @@ fn table(summaries: &[Summary], target: f64) -> String {
         let _ = writeln!(out, " {:>7.4} {:>12}", s.aulc, reach);
     }
     out
+}
+
+/// Worst-site and per-site AULC of every strategy and site mode.
+fn site_table(summaries: &[Summary], sites: &[String]) -> String {
+    let mut out = String::new();
+    let _ = write!(out, "{:<18} {:>10}", "strategy", "worst-site");
+    for name in sites {
+        let _ = write!(out, " {:>10}", truncate(name, 10));
+    }
+    let _ = writeln!(out, "   (AULC: mean test accuracy over the label range)");
+    for s in summaries {
+        let cell = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.4}"));
+        let _ = write!(out, "{:<18} {:>10}", s.label(), cell(s.worst_aulc));
+        for v in &s.site_aulc {
+            let _ = write!(out, " {:>10}", cell(*v));
+        }
+        let _ = writeln!(out);
+    }
+    out
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        let mut t: String = text.chars().take(width - 1).collect();
+        t.push('…');
+        t
+    }
 }

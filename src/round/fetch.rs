@@ -8,6 +8,7 @@ use regex::Regex;
 
 use crate::dsa::{Client, DsaError, Folder, FolderId, Item, ItemId};
 use crate::samples::{Pool, SampleSpec, SlideAnnotations, build_pool};
+use crate::sites::{SiteRules, SiteTable, SlideRef};
 use crate::writeback::is_histoactive_layer;
 
 use super::RoundError;
@@ -21,11 +22,15 @@ pub struct Scope {
     pub items: Vec<ItemId>,
 }
 
+/// An item of the scope and the folder names from the scope folder (first)
+/// down to the item's folder; empty for an item given by id only.
+pub type ScopedItem = (Item, Vec<String>);
+
 /// The folder (if any) and every item of the scope, in a stable order.
 pub async fn resolve_scope(
     client: &Client,
     scope: &Scope,
-) -> Result<(Option<Folder>, Vec<Item>), RoundError> {
+) -> Result<(Option<Folder>, Vec<ScopedItem>), RoundError> {
     let mut items = Vec::new();
     let mut root = None;
     if let Some(folder_id) = &scope.folder {
@@ -40,18 +45,23 @@ pub async fn resolve_scope(
             },
         })?;
         // Depth-first over sub-folders, in listing order; each listing is paged by the client.
-        let mut queue = vec![folder.id.clone()];
-        while let Some(id) = queue.pop() {
+        let mut queue = vec![(folder.id.clone(), vec![folder.name.clone()])];
+        while let Some((id, path)) = queue.pop() {
             let context = || format!("listing folder {id}");
-            items.extend(client.items_in(&id).await.map_err(|e| RoundError::Dsa {
+            let found = client.items_in(&id).await.map_err(|e| RoundError::Dsa {
                 context: context(),
                 source: e,
-            })?);
+            })?;
+            items.extend(found.into_iter().map(|item| (item, path.clone())));
             let subs = client.subfolders(&id).await.map_err(|e| RoundError::Dsa {
                 context: context(),
                 source: e,
             })?;
-            queue.extend(subs.into_iter().rev().map(|f| f.id));
+            queue.extend(subs.into_iter().rev().map(|f| {
+                let mut deeper = path.clone();
+                deeper.push(f.name);
+                (f.id, deeper)
+            }));
         }
         root = Some(folder);
     }
@@ -66,10 +76,10 @@ pub async fn resolve_scope(
                 source: e,
             },
         })?;
-        items.push(item);
+        items.push((item, Vec::new()));
     }
     let mut seen = BTreeSet::new();
-    items.retain(|item| seen.insert(item.id.clone()));
+    items.retain(|(item, _)| seen.insert(item.id.clone()));
     if items.is_empty() {
         return Err(RoundError::EmptyScope);
     }
@@ -79,7 +89,7 @@ pub async fn resolve_scope(
 /// Reads each item's matching annotations, `concurrency` items at a time.
 pub async fn fetch_annotations(
     client: &Client,
-    items: Vec<Item>,
+    items: Vec<ScopedItem>,
     samples: &Regex,
     labels: Option<&Regex>,
     concurrency: usize,
@@ -87,7 +97,7 @@ pub async fn fetch_annotations(
     futures::stream::iter(
         items
             .into_iter()
-            .map(|item| fetch_slide(client, item, samples, labels)),
+            .map(|(item, path)| fetch_slide(client, item, path, samples, labels)),
     )
     .buffered(concurrency.max(1))
     .try_collect()
@@ -97,6 +107,7 @@ pub async fn fetch_annotations(
 async fn fetch_slide(
     client: &Client,
     item: Item,
+    path: Vec<String>,
     samples: &Regex,
     labels: Option<&Regex>,
 ) -> Result<SlideAnnotations, RoundError> {
@@ -111,6 +122,7 @@ async fn fetch_slide(
     let mut slide = SlideAnnotations {
         names: listed.iter().map(|a| a.annotation.name.clone()).collect(),
         item: item.clone(),
+        path,
         samples: Vec::new(),
         labels: Vec::new(),
     };
@@ -151,6 +163,8 @@ pub struct Source {
     /// Annotation names whose regions label the samples inside them.
     pub labels: Option<Regex>,
     pub spec: SampleSpec,
+    /// How each slide's site is found.
+    pub sites: SiteRules,
     /// Items read in parallel.
     pub concurrency: usize,
 }
@@ -173,5 +187,19 @@ impl Source {
         )
         .await?;
         Ok((folder, build_pool(slides, &self.spec, &self.samples)?))
+    }
+
+    /// The site of every slide of a pool read from this source.
+    pub fn sites(&self, pool: &Pool) -> SiteTable {
+        let refs: Vec<SlideRef> = pool
+            .slides
+            .iter()
+            .map(|s| SlideRef {
+                name: &s.item.name,
+                meta: &s.item.meta,
+                path: &s.path,
+            })
+            .collect();
+        SiteTable::assign(&self.sites, &refs)
     }
 }

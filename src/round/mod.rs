@@ -1,6 +1,7 @@
 //! One active-learning round against a DSA: fetch → learn → write back.
 
 mod fetch;
+mod sites;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -11,11 +12,13 @@ use serde_json::{Value, json};
 
 use crate::dsa::{AnnotationBody, Client, DsaError, FolderId, ItemId};
 use crate::learn::{
-    self, CvScore, Diversity, LearnError, QueryKind, QueryParams, Strategy, ValidClassifierParams,
+    self, CvScore, Diversity, LearnError, QueryKind, QueryParams, SiteLayout, SiteMode, Strategy,
+    ValidClassifierParams,
 };
 use crate::samples::{LabelState, Pool, SampleError};
 use crate::writeback::{self, LayerChange, QUEUE_KIND, QueuedElement, SCHEMA_VERSION, WriteError};
-pub use fetch::{Scope, Source, fetch_annotations, resolve_scope};
+pub use fetch::{Scope, ScopedItem, Source, fetch_annotations, resolve_scope};
+pub use sites::{SiteReport, SiteRow};
 
 /// Everything a round needs, already validated.
 #[derive(Debug, Clone)]
@@ -25,6 +28,8 @@ pub struct RoundConfig {
     pub strategy: Strategy,
     /// How a batch is spread over the pool.
     pub diversity: Diversity,
+    /// How sites shape the batch.
+    pub sites: SiteMode,
     pub batch: usize,
     pub seed: u64,
     pub layer_name: String,
@@ -67,6 +72,10 @@ pub struct QueueRow {
     pub score: f64,
     /// `(class, probability)` most probable first.
     pub probabilities: Vec<(String, f64)>,
+    /// Index into [`SiteReport::rows`].
+    pub site: usize,
+    /// Why the sample's site got it into the batch.
+    pub site_reason: String,
 }
 
 /// Per slide: how many samples, labels and queued samples it has.
@@ -105,6 +114,7 @@ pub struct RoundReport {
     pub cv: Option<CvScore>,
     pub queue: Vec<QueueRow>,
     pub slides: Vec<SlideSummary>,
+    pub sites: SiteReport,
     pub folder: Option<FolderId>,
     pub timings: Timings,
     pub web_root: String,
@@ -136,9 +146,17 @@ pub async fn run_round(
         pool.report.unusable
     ));
 
+    let site_table = config.source.sites(&pool);
+    let site_notes = site_table.notes(&config.source.sites);
+    for note in &site_notes {
+        progress(note);
+    }
+    let site_of = |sample: usize| site_table.of_slide[pool.samples[sample].slide];
+
     // Split the pool: training rows, queue candidates, conflicts.
     let learn_started = Instant::now();
     let mut train_rows = Vec::new();
+    let mut train_samples = Vec::new();
     let mut train_y = Vec::new();
     let mut candidates = Vec::new(); // (sample index, feature row)
     let mut counts = vec![0usize; config.source.spec.classes.len()];
@@ -148,6 +166,7 @@ pub async fn run_round(
             (LabelState::Conflict, _) => conflicts.push(i),
             (LabelState::Labeled(c), Some(row)) => {
                 train_rows.push(row);
+                train_samples.push(i);
                 train_y.push(c);
                 counts[c] += 1;
             }
@@ -179,7 +198,14 @@ pub async fn run_round(
         y_train.len(),
         pool_rows.len()
     ));
-    let query = learn::query(
+    let train_sites: Vec<usize> = train_samples.iter().map(|&i| site_of(i)).collect();
+    let pool_sites: Vec<usize> = candidates.iter().map(|&(i, _)| site_of(i)).collect();
+    let layout = SiteLayout {
+        n_sites: site_table.names.len(),
+        labeled: &train_sites,
+        pool: &pool_sites,
+    };
+    let (query, plan) = learn::query_by_site(
         &config.model,
         x_train.view(),
         y_train.view(),
@@ -191,7 +217,24 @@ pub async fn run_round(
             batch: config.batch,
             seed: config.seed,
         },
+        &layout,
+        config.sites,
     )?;
+    // Leave-one-site-out accuracy is reported whatever the mode.
+    let loso = match &plan {
+        Some(p) if query.kind == QueryKind::Model => Some(p.loso.clone()),
+        _ if site_table.names.len() >= 2 && classes_labeled >= 2 => {
+            Some(learn::leave_one_site_out(
+                &config.model,
+                x_train.view(),
+                y_train.view(),
+                &train_sites,
+                site_table.names.len(),
+                config.source.spec.classes.len(),
+            )?)
+        }
+        _ => None,
+    };
     let cv = learn::cross_validate(
         &config.model,
         x_train.view(),
@@ -200,6 +243,32 @@ pub async fn run_round(
         5,
         config.seed,
     )?;
+    let queued: std::collections::HashSet<usize> =
+        query.picked.iter().map(|&p| candidates[p].0).collect();
+    let per_sample: Vec<(usize, Option<usize>, bool)> = pool
+        .samples
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.label() != LabelState::Conflict)
+        .map(|(i, s)| {
+            let label = match s.label() {
+                LabelState::Labeled(c) => Some(c),
+                _ => None,
+            };
+            (site_of(i), label, queued.contains(&i))
+        })
+        .collect();
+    let site_report = SiteReport::new(
+        &site_table,
+        config.sites,
+        |slide| site_table.of_slide[slide],
+        pool.slides.len(),
+        &per_sample,
+        config.source.spec.classes.len(),
+        loso.as_deref(),
+        plan.as_ref(),
+        site_notes,
+    );
     let queue: Vec<QueueRow> = query
         .picked
         .iter()
@@ -218,12 +287,16 @@ pub async fn run_round(
                 None => Vec::new(),
             };
             probabilities.sort_by(|a, b| b.1.total_cmp(&a.1));
+            let site = site_of(sample);
+            let disagreement = plan.as_ref().and_then(|p| p.disagreement.get(k).copied());
             QueueRow {
                 rank: k + 1,
                 slide: pool.samples[sample].slide,
                 sample,
                 score: query.scores[k],
                 probabilities,
+                site,
+                site_reason: site_report.reason(site, disagreement),
             }
         })
         .collect();
@@ -245,6 +318,7 @@ pub async fn run_round(
         unlabeled: candidates.len(),
         cv,
         slides: slide_summaries(&pool, &queue),
+        sites: site_report,
         queue,
         folder: folder.map(|f| f.id),
         timings: Timings {
@@ -314,6 +388,7 @@ fn layer_attributes(
         "coldStart": report.cold_start,
         "parameters": {
             "diversity": config.diversity.name(),
+            "sites": config.sites.name(),
             "samples": config.source.samples.as_str(),
             "labels": config.source.labels.as_ref().map(Regex::as_str),
             "classes": config.source.spec.classes,
@@ -369,6 +444,8 @@ async fn write_back(
                             source_annotation: s.annotation.to_string(),
                             source_element_id: s.element_id.as_ref().map(ToString::to_string),
                             source_element_index: s.element_index,
+                            site: Some(report.sites.rows[q.site].name.clone()),
+                            site_reason: Some(q.site_reason.clone()),
                         },
                         total,
                     )
@@ -416,6 +493,7 @@ async fn write_back(
             "labelCounts": report.label_counts.iter().map(|(c, n)| json!({"class": c, "count": n})).collect::<Vec<_>>(),
             "cvAccuracy": report.cv.map(|c| c.accuracy),
             "layerName": config.layer_name,
+            "sites": report.sites.to_json(&config.source.spec.classes),
         });
         writeback::put_folder_summary(client, folder, "histoactive", summary).await?;
     }

@@ -102,6 +102,9 @@ impl Sample {
 #[derive(Debug, Clone)]
 pub struct SlideAnnotations {
     pub item: Item,
+    /// Folder names from the scope folder (first) down to the item's folder;
+    /// empty for an item given by id only.
+    pub path: Vec<String>,
     /// Annotations whose name matches the sample pattern, with elements.
     pub samples: Vec<Annotation>,
     /// Annotations whose name matches the label pattern, with elements.
@@ -166,6 +169,17 @@ impl Pool {
             classes: self.classes.clone(),
             sites: None,
         }
+    }
+}
+
+impl Pool {
+    /// The site name of each row of [`Pool::labeled_table`], from each slide's site.
+    pub fn labeled_sites(&self, names: &[String], of_slide: &[usize]) -> Vec<String> {
+        self.samples
+            .iter()
+            .filter(|s| matches!((s.label(), s.row), (LabelState::Labeled(_), Some(_))))
+            .map(|s| names[of_slide[s.slide]].clone())
+            .collect()
     }
 }
 
@@ -424,6 +438,7 @@ mod tests {
         let item = serde_json::from_value(json!({"_id": "6b119a70e5fc2c70876f0001", "name": "s1", "folderId": "6b119a70e5fc2c70876f0002"})).unwrap();
         SlideAnnotations {
             item,
+            path: Vec::new(),
             samples,
             labels,
             names: vec!["regions".into()],

@@ -122,7 +122,7 @@ where
                 colour.stroke_width(2),
             ))
             .map_err(|e| e.to_string())?
-            .label(format!("{} (AULC {:.3})", s.strategy, s.aulc))
+            .label(format!("{} (AULC {:.3})", s.label(), s.aulc))
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
             });

@@ -4,12 +4,20 @@
 use std::collections::BTreeMap;
 
 use super::CurvePoint;
-use crate::learn::Strategy;
+use crate::learn::{SiteMode, Strategy};
 
 /// The mean curve of one strategy and its headline numbers.
 #[derive(Debug, Clone)]
 pub struct Summary {
     pub strategy: Strategy,
+    pub sites: SiteMode,
+    /// `(labels, mean, sd)` over seeds of the lowest per-site accuracy; empty
+    /// without sites.
+    pub worst_curve: Vec<(usize, f64, f64)>,
+    /// Area under the worst-site curve, normalized like `aulc`.
+    pub worst_aulc: Option<f64>,
+    /// Area under each site's mean accuracy curve (sites without test rows: `None`).
+    pub site_aulc: Vec<Option<f64>>,
     /// `(labels, mean accuracy, sd accuracy, mean balanced accuracy, mean macro-F1)` by label count.
     pub curve: Vec<(usize, f64, f64, f64, f64)>,
     /// Area under the mean accuracy curve divided by the label range (so it
@@ -46,20 +54,23 @@ pub fn normalized_area(points: &[(usize, f64)]) -> f64 {
     }
 }
 
-/// One summary per strategy, in the order the strategies first appear.
+/// One summary per (strategy, site mode), in the order they first appear.
 pub fn summarize(points: &[CurvePoint], target: f64) -> Vec<Summary> {
-    let mut order: Vec<Strategy> = Vec::new();
+    let mut order: Vec<(Strategy, SiteMode)> = Vec::new();
     for p in points {
-        if !order.contains(&p.strategy) {
-            order.push(p.strategy);
+        if !order.contains(&(p.strategy, p.sites)) {
+            order.push((p.strategy, p.sites));
         }
     }
     order
         .into_iter()
-        .map(|strategy| {
+        .map(|(strategy, sites)| {
             let mut by_labels: BTreeMap<usize, Vec<&CurvePoint>> = BTreeMap::new();
             let mut seeds: Vec<u64> = Vec::new();
-            for p in points.iter().filter(|p| p.strategy == strategy) {
+            for p in points
+                .iter()
+                .filter(|p| p.strategy == strategy && p.sites == sites)
+            {
                 by_labels.entry(p.labels).or_default().push(p);
                 if !seeds.contains(&p.seed) {
                     seeds.push(p.seed);
@@ -82,8 +93,38 @@ pub fn summarize(points: &[CurvePoint], target: f64) -> Vec<Summary> {
                 .collect();
             let aulc = normalized_area(&curve.iter().map(|c| (c.0, c.1)).collect::<Vec<_>>());
             let labels_to_target = curve.iter().find(|c| c.1 >= target).map(|c| c.0);
+            let worst_curve: Vec<(usize, f64, f64)> = by_labels
+                .iter()
+                .filter_map(|(&labels, ps)| {
+                    let worst: Vec<f64> = ps.iter().filter_map(|p| p.worst_site()).collect();
+                    (!worst.is_empty()).then(|| {
+                        let (m, sd) = mean_sd(&worst);
+                        (labels, m, sd)
+                    })
+                })
+                .collect();
+            let worst_aulc = (!worst_curve.is_empty()).then(|| {
+                normalized_area(&worst_curve.iter().map(|c| (c.0, c.1)).collect::<Vec<_>>())
+            });
+            let n_sites = points.first().map_or(0, |p| p.per_site.len());
+            let site_aulc = (0..n_sites)
+                .map(|s| {
+                    let curve: Vec<(usize, f64)> = by_labels
+                        .iter()
+                        .filter_map(|(&labels, ps)| {
+                            let acc: Vec<f64> = ps.iter().filter_map(|p| p.per_site[s]).collect();
+                            (!acc.is_empty()).then(|| (labels, mean_sd(&acc).0))
+                        })
+                        .collect();
+                    (!curve.is_empty()).then(|| normalized_area(&curve))
+                })
+                .collect();
             Summary {
                 strategy,
+                sites,
+                worst_curve,
+                worst_aulc,
+                site_aulc,
                 curve,
                 aulc,
                 labels_to_target,
@@ -94,6 +135,28 @@ pub fn summarize(points: &[CurvePoint], target: f64) -> Vec<Summary> {
 }
 
 impl Summary {
+    /// `margin`, or `margin+balance` for a site-aware arm.
+    pub fn label(&self) -> String {
+        match self.sites {
+            SiteMode::Off => self.strategy.name().to_string(),
+            m => format!("{}+{m}", self.strategy),
+        }
+    }
+
+    /// The same summary with the worst-site curve as its curve (for plots).
+    pub fn worst_site_view(&self) -> Option<Summary> {
+        Some(Summary {
+            curve: self
+                .worst_curve
+                .iter()
+                .map(|&(l, m, sd)| (l, m, sd, f64::NAN, f64::NAN))
+                .collect(),
+            aulc: self.worst_aulc?,
+            labels_to_target: None,
+            ..self.clone()
+        })
+    }
+
     /// Mean and sd of accuracy at `labels`, if the curve has that point.
     pub fn at(&self, labels: usize) -> Option<(f64, f64)> {
         self.curve
@@ -112,6 +175,8 @@ mod tests {
     fn point(seed: u64, labels: usize, accuracy: f64) -> CurvePoint {
         CurvePoint {
             strategy: Strategy::Margin,
+            sites: SiteMode::Off,
+            per_site: Vec::new(),
             seed,
             labels,
             scores: Scores {

@@ -26,6 +26,9 @@ pub struct QueuedElement {
     pub source_annotation: String,
     pub source_element_id: Option<String>,
     pub source_element_index: usize,
+    /// The sample's site, and why its site got it into the batch.
+    pub site: Option<String>,
+    pub site_reason: Option<String>,
 }
 
 /// Red for the first ranks fading to yellow for the last.
@@ -113,6 +116,12 @@ pub fn queue_element(q: &QueuedElement, total: usize) -> Element {
     user.insert("score".into(), json!(round4(q.score)));
     user.insert("strategy".into(), json!(q.strategy));
     user.insert("reason".into(), json!(q.reason));
+    if let Some(site) = &q.site {
+        user.insert("site".into(), json!(site));
+    }
+    if let Some(why) = &q.site_reason {
+        user.insert("siteReason".into(), json!(why));
+    }
     user.insert(
         "predicted".into(),
         json!(q.probabilities.first().map(|(c, _)| c.clone())),
@@ -148,6 +157,8 @@ mod tests {
             source_annotation: "6b119a70e5fc2c70876f0010".into(),
             source_element_id: Some("6b119a70e5fc2c70876f0011".into()),
             source_element_index: 4,
+            site: Some("site-A".into()),
+            site_reason: None,
         }
     }
 

@@ -1,0 +1,482 @@
+//! Site-aware selection and per-site generalization.
+//!
+//! Slides come from several institutions; a model fitted on labels from one
+//! of them transfers badly to the others. Sites are plain indices `0..n` here
+//! (naming them is the caller's business).
+//!
+//! - `balance`: the batch is split into per-site quotas. Every site with
+//!   unlabeled samples gets at least one slot (when the batch is big enough),
+//!   the rest goes to sites in proportion to `(error + 0.05) / sqrt(1 + labels)`:
+//!   sites the model does worse on, and sites with fewer labels, get more.
+//!   A site's error is the model's expected error on its unlabeled samples
+//!   (mean of `1 - max p`), averaged with its leave-one-site-out error when
+//!   that can be measured. Within a site, the strategy's score and the
+//!   diversity mode pick the samples.
+//! - `shift`: as `balance`, and within a site each sample's score is the mean
+//!   of the strategy's score and the disagreement (total-variation distance)
+//!   between the full model and the model fitted without that site's labels.
+//!   High disagreement marks samples whose prediction rests on the site's own
+//!   labels, i.e. where the model is least site-invariant. This is
+//!   query-by-committee (Seung, Opper & Sompolinsky, COLT 1992) with
+//!   leave-one-domain-out members, the split domain-generalization work
+//!   evaluates with (Gulrajani & Lopez-Paz, ICLR 2021).
+//! - `off`: sites are ignored.
+
+use std::fmt;
+use std::str::FromStr;
+
+use ndarray::{Array1, ArrayView1, ArrayView2, Axis};
+
+use super::classifier::{ValidClassifierParams, argmax};
+use super::error::LearnError;
+use super::scale::Feature;
+
+/// How sites shape a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteMode {
+    Off,
+    Balance,
+    Shift,
+}
+
+impl SiteMode {
+    pub const ALL: [SiteMode; 3] = [SiteMode::Off, SiteMode::Balance, SiteMode::Shift];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SiteMode::Off => "off",
+            SiteMode::Balance => "balance",
+            SiteMode::Shift => "shift",
+        }
+    }
+}
+
+impl fmt::Display for SiteMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for SiteMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        SiteMode::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| format!("unknown site mode '{s}'; choose one of balance, shift, off"))
+    }
+}
+
+/// The site of every labeled and every pool row.
+#[derive(Debug, Clone, Copy)]
+pub struct SiteLayout<'a> {
+    pub n_sites: usize,
+    /// Site of each labeled row.
+    pub labeled: &'a [usize],
+    /// Site of each pool row.
+    pub pool: &'a [usize],
+}
+
+impl SiteLayout<'_> {
+    /// Labeled rows per site.
+    pub fn label_counts(&self) -> Vec<usize> {
+        count(self.labeled, self.n_sites)
+    }
+
+    /// Pool rows per site.
+    pub fn pool_counts(&self) -> Vec<usize> {
+        count(self.pool, self.n_sites)
+    }
+}
+
+fn count(sites: &[usize], n: usize) -> Vec<usize> {
+    let mut out = vec![0; n];
+    for &s in sites {
+        out[s] += 1;
+    }
+    out
+}
+
+/// Why a site has no leave-one-site-out accuracy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LosoSkip {
+    /// The site has no labeled samples to test on.
+    NoLabels,
+    /// The other sites' labels cover fewer than two classes: no model to test.
+    OthersTooFewClasses,
+}
+
+impl LosoSkip {
+    pub fn describe(self) -> &'static str {
+        match self {
+            LosoSkip::NoLabels => "no labels at this site",
+            LosoSkip::OthersTooFewClasses => "the other sites' labels cover fewer than 2 classes",
+        }
+    }
+}
+
+/// One site's leave-one-site-out result: a model fitted on every other
+/// site's labels, tested on this site's labels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LosoSite {
+    pub labeled: usize,
+    pub accuracy: Result<f64, LosoSkip>,
+}
+
+fn distinct_classes(y: impl IntoIterator<Item = usize>) -> usize {
+    let mut v: Vec<usize> = y.into_iter().collect();
+    v.sort_unstable();
+    v.dedup();
+    v.len()
+}
+
+/// The model fitted without site `site`'s labels, or why there is none.
+fn fit_without(
+    params: &ValidClassifierParams,
+    x: ArrayView2<f64>,
+    y: ArrayView1<usize>,
+    sites: &[usize],
+    n_classes: usize,
+    site: usize,
+) -> Result<Result<super::Classifier, LosoSkip>, LearnError> {
+    let others: Vec<usize> = (0..y.len()).filter(|&i| sites[i] != site).collect();
+    if distinct_classes(others.iter().map(|&i| y[i])) < 2 {
+        return Ok(Err(LosoSkip::OthersTooFewClasses));
+    }
+    let yo: Array1<usize> = others.iter().map(|&i| y[i]).collect();
+    Ok(Ok(params.fit(
+        x.select(Axis(0), &others).view(),
+        yo.view(),
+        n_classes,
+    )?))
+}
+
+/// Leave-one-site-out accuracy of every site on the labeled rows `x`, `y`.
+pub fn leave_one_site_out(
+    params: &ValidClassifierParams,
+    x: ArrayView2<f64>,
+    y: ArrayView1<usize>,
+    sites: &[usize],
+    n_sites: usize,
+    n_classes: usize,
+) -> Result<Vec<LosoSite>, LearnError> {
+    let mut out = Vec::with_capacity(n_sites);
+    for site in 0..n_sites {
+        let own: Vec<usize> = (0..y.len()).filter(|&i| sites[i] == site).collect();
+        if own.is_empty() {
+            out.push(LosoSite {
+                labeled: 0,
+                accuracy: Err(LosoSkip::NoLabels),
+            });
+            continue;
+        }
+        let accuracy = match fit_without(params, x, y, sites, n_classes, site)? {
+            Err(skip) => Err(skip),
+            Ok(model) => {
+                let predicted = model.predict(x.select(Axis(0), &own).view())?;
+                let right = own
+                    .iter()
+                    .zip(predicted.iter())
+                    .filter(|&(&i, &p)| y[i] == p)
+                    .count();
+                Ok(right as f64 / own.len() as f64)
+            }
+        };
+        out.push(LosoSite {
+            labeled: own.len(),
+            accuracy,
+        });
+    }
+    Ok(out)
+}
+
+/// The site with the lowest leave-one-site-out accuracy (first on ties).
+pub fn worst_site(loso: &[LosoSite]) -> Option<(usize, f64)> {
+    loso.iter()
+        .enumerate()
+        .filter_map(|(s, l)| l.accuracy.ok().map(|a| (s, a)))
+        .fold(None, |worst, (s, a)| match worst {
+            Some((_, w)) if w <= a => worst,
+            _ => Some((s, a)),
+        })
+}
+
+/// How much of the batch each site gets: `weights` says how much a site
+/// needs labels, `available` how many unlabeled samples it has. Each site
+/// with samples gets one slot first (the neediest first when the batch is
+/// smaller than the number of sites); the rest is shared in proportion to
+/// the weights by largest remainder, never beyond what a site has.
+pub fn quotas(weights: &[f64], available: &[usize], batch: usize) -> Vec<usize> {
+    let n = weights.len();
+    let mut quota = vec![0usize; n];
+    let mut open: Vec<usize> = (0..n).filter(|&s| available[s] > 0).collect();
+    // Neediest first; the lower index on ties, so the split is deterministic.
+    open.sort_by(|&a, &b| weights[b].total_cmp(&weights[a]).then(a.cmp(&b)));
+    let mut left = batch.min(available.iter().sum());
+    for &s in &open {
+        if left == 0 {
+            return quota;
+        }
+        quota[s] = 1;
+        left -= 1;
+    }
+    while left > 0 {
+        let room: Vec<usize> = open
+            .iter()
+            .copied()
+            .filter(|&s| quota[s] < available[s])
+            .collect();
+        let total: f64 = room.iter().map(|&s| weights[s].max(0.0)).sum();
+        let share = |s: usize| {
+            if total > 0.0 {
+                weights[s].max(0.0) / total * left as f64
+            } else {
+                left as f64 / room.len() as f64
+            }
+        };
+        let mut given = 0;
+        let mut remainders: Vec<(f64, usize)> = Vec::new();
+        for &s in &room {
+            let exact = share(s);
+            let whole = (exact.floor() as usize).min(available[s] - quota[s]);
+            quota[s] += whole;
+            given += whole;
+            if quota[s] < available[s] {
+                remainders.push((exact - exact.floor(), s));
+            }
+        }
+        left -= given;
+        remainders.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        for &(_, s) in remainders.iter().take(left) {
+            quota[s] += 1;
+            left -= 1;
+            given += 1;
+        }
+        if given == 0 {
+            break; // every site is full
+        }
+    }
+    quota
+}
+
+/// How much a site needs labels: higher error and fewer labels mean more.
+pub fn site_weight(error: f64, labels: usize) -> f64 {
+    (error + 0.05) / (1.0 + labels as f64).sqrt()
+}
+
+/// The model's expected error on each site's pool rows: the mean of
+/// `1 - max p` (0 where a site has no pool rows).
+pub fn expected_error(proba: ArrayView2<f64>, pool_sites: &[usize], n_sites: usize) -> Vec<f64> {
+    let mut sum = vec![0.0; n_sites];
+    let mut n = vec![0usize; n_sites];
+    for (row, &s) in proba.rows().into_iter().zip(pool_sites) {
+        sum[s] += 1.0 - row[argmax(row)];
+        n[s] += 1;
+    }
+    sum.iter()
+        .zip(&n)
+        .map(|(&t, &k)| if k == 0 { 0.0 } else { t / k as f64 })
+        .collect()
+}
+
+/// Per pool row: the total-variation distance between `proba` (the full
+/// model) and the model fitted without the row's own site. Rows of a site
+/// without labels, or whose other sites cover fewer than two classes, get 0:
+/// their site's labels are not in the full model, so nothing rests on them.
+pub fn loso_disagreement<T: Feature>(
+    params: &ValidClassifierParams,
+    labeled: ArrayView2<f64>,
+    labels: ArrayView1<usize>,
+    n_classes: usize,
+    pool: ArrayView2<T>,
+    proba: ArrayView2<f64>,
+    layout: &SiteLayout,
+) -> Result<Array1<f64>, LearnError> {
+    let mut out = Array1::zeros(pool.nrows());
+    for (site, labeled) in layout.label_counts().into_iter().enumerate() {
+        if labeled == 0 {
+            continue;
+        }
+        let rows: Vec<usize> = (0..pool.nrows())
+            .filter(|&i| layout.pool[i] == site)
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let Ok(model) = fit_without(params, labeled, labels, layout.labeled, n_classes, site)?
+        else {
+            continue;
+        };
+        let without = model.predict_proba(pool.select(Axis(0), &rows).view())?;
+        for (k, &i) in rows.iter().enumerate() {
+            let tv: f64 = proba
+                .row(i)
+                .iter()
+                .zip(without.row(k))
+                .map(|(p, q)| (p - q).abs())
+                .sum::<f64>()
+                / 2.0;
+            out[i] = tv;
+        }
+    }
+    Ok(out)
+}
+
+/// How a site-aware batch was planned, per site.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SitePlan {
+    pub mode: SiteMode,
+    /// Labeled rows per site.
+    pub labels: Vec<usize>,
+    /// Pool rows per site.
+    pub available: Vec<usize>,
+    /// Estimated error per site (see the module docs); `None` in a cold start.
+    pub error: Vec<Option<f64>>,
+    /// Leave-one-site-out accuracy per site, where it could be measured.
+    pub loso: Vec<LosoSite>,
+    /// Batch slots per site.
+    pub quotas: Vec<usize>,
+    /// For `shift`, the disagreement of each picked row (same order as the
+    /// query's picks); empty otherwise.
+    pub disagreement: Vec<f64>,
+}
+
+/// Rows of `sites` equal to `site`.
+pub fn rows_of(sites: &[usize], site: usize) -> Vec<usize> {
+    (0..sites.len()).filter(|&i| sites[i] == site).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::learn::ClassifierParams;
+    use approx::assert_abs_diff_eq;
+    use ndarray::{Array2, array};
+
+    #[test]
+    fn every_site_with_samples_gets_a_slot_then_the_needy_get_more() {
+        // Site 2 has nothing to offer; site 0 needs labels three times as much as site 1.
+        let q = quotas(&[3.0, 1.0, 5.0], &[100, 100, 0], 10);
+        assert_eq!(q, [7, 3, 0]); // 1 + 1, then 8 shared 6 : 2
+        // A site's quota never exceeds what it has; the rest flows on.
+        let q = quotas(&[3.0, 1.0], &[2, 100], 10);
+        assert_eq!(q, [2, 8]);
+        // A batch smaller than the number of sites goes to the neediest.
+        assert_eq!(quotas(&[1.0, 3.0, 2.0], &[5, 5, 5], 2), [0, 1, 1]);
+        // Never more than the pool.
+        assert_eq!(quotas(&[1.0, 1.0], &[1, 2], 10), [1, 2]);
+        // Zero weights share evenly.
+        assert_eq!(quotas(&[0.0, 0.0], &[10, 10], 6), [3, 3]);
+    }
+
+    #[test]
+    fn quotas_sum_to_the_batch_whenever_the_pool_allows() {
+        for batch in 0..40 {
+            let q = quotas(&[0.3, 0.01, 0.2, 0.7], &[5, 9, 0, 13], batch);
+            assert_eq!(q.iter().sum::<usize>(), batch.min(27), "batch {batch}");
+            assert!(q.iter().zip([5, 9, 0, 13]).all(|(&q, a)| q <= a));
+        }
+    }
+
+    #[test]
+    fn weight_grows_with_error_and_shrinks_with_labels() {
+        assert!(site_weight(0.3, 10) > site_weight(0.1, 10));
+        assert!(site_weight(0.1, 0) > site_weight(0.1, 10));
+        assert_abs_diff_eq!(site_weight(0.25, 3), 0.15);
+    }
+
+    #[test]
+    fn expected_error_is_the_mean_doubt_per_site() {
+        let p = array![[0.9, 0.1], [0.6, 0.4], [0.5, 0.5]];
+        let e = expected_error(p.view(), &[0, 0, 1], 3);
+        assert_abs_diff_eq!(e[0], 0.25, epsilon = 1e-12);
+        assert_abs_diff_eq!(e[1], 0.5, epsilon = 1e-12);
+        assert_eq!(e[2], 0.0);
+    }
+
+    /// Two sites whose labels disagree about the same region: site 1 is site 0
+    /// shifted by +3 on the first feature.
+    fn shifted() -> (Array2<f64>, Array1<usize>, Vec<usize>) {
+        let mut rows = Vec::new();
+        let mut y = Vec::new();
+        let mut sites = Vec::new();
+        for site in 0..2 {
+            for i in 0..20 {
+                let class = i % 2;
+                let x0 = if class == 0 { -1.0 } else { 1.0 } + 0.1 * (i / 2) as f64 / 10.0;
+                rows.push([x0 + 3.0 * site as f64, 0.05 * i as f64]);
+                y.push(class);
+                sites.push(site);
+            }
+        }
+        (Array2::from(rows), Array1::from(y), sites)
+    }
+
+    #[test]
+    fn loso_finds_the_site_others_do_not_transfer_to() {
+        let params = ClassifierParams::default().check().unwrap();
+        let (x, y, sites) = shifted();
+        let loso = leave_one_site_out(&params, x.view(), y.view(), &sites, 3, 2).unwrap();
+        // Trained on site 0 only, site 1's class 0 (at x0 ≈ 2) looks like class 1.
+        let a1 = loso[1].accuracy.unwrap();
+        assert!((0.45..0.55).contains(&a1), "{a1}");
+        assert_eq!(loso[1].labeled, 20);
+        assert_eq!(loso[2].accuracy, Err(LosoSkip::NoLabels));
+        let a0 = loso[0].accuracy.unwrap();
+        let worst = worst_site(&loso).unwrap();
+        assert_eq!(worst.1, a0.min(a1));
+        assert_eq!(worst.0, if a1 < a0 { 1 } else { 0 });
+        // Only one class at the other site: no model to test with.
+        let y1: Array1<usize> = y
+            .iter()
+            .zip(&sites)
+            .map(|(&c, &s)| if s == 0 { 0 } else { c })
+            .collect();
+        let loso = leave_one_site_out(&params, x.view(), y1.view(), &sites, 2, 2).unwrap();
+        assert_eq!(loso[1].accuracy, Err(LosoSkip::OthersTooFewClasses));
+    }
+
+    #[test]
+    fn disagreement_is_high_where_a_site_changes_the_model() {
+        let params = ClassifierParams::default().check().unwrap();
+        let (x, y, sites) = shifted();
+        let full = params.fit(x.view(), y.view(), 2).unwrap();
+        // Pool: one point of each site where the sites' labels contradict
+        // each other (x0 = 2: class 0 by site 1, class 1 by site 0), and one
+        // far-away point every model agrees on.
+        let pool = array![[2.0, 0.5], [2.0, 0.5], [-4.0, 0.5]];
+        let pool_sites = [1, 0, 0];
+        let proba = full.predict_proba(pool.view()).unwrap();
+        let layout = SiteLayout {
+            n_sites: 2,
+            labeled: &sites,
+            pool: &pool_sites,
+        };
+        let d = loso_disagreement(
+            &params,
+            x.view(),
+            y.view(),
+            2,
+            pool.view(),
+            proba.view(),
+            &layout,
+        )
+        .unwrap();
+        assert!(d[0] > 0.2 && d[1] > 0.2, "{d}");
+        assert!(d[2] < 0.05, "{d}");
+        assert!(d.iter().all(|&v| (0.0..=1.0).contains(&v)));
+    }
+
+    #[test]
+    fn site_modes_parse_by_name() {
+        for m in SiteMode::ALL {
+            assert_eq!(m.name().parse::<SiteMode>().unwrap(), m);
+        }
+        assert!(
+            "hospital"
+                .parse::<SiteMode>()
+                .unwrap_err()
+                .contains("balance, shift, off")
+        );
+    }
+}
