@@ -293,8 +293,8 @@ pub fn loso_disagreement<T: Feature>(
     layout: &SiteLayout,
 ) -> Result<Array1<f64>, LearnError> {
     let mut out = Array1::zeros(pool.nrows());
-    for (site, labeled) in layout.label_counts().into_iter().enumerate() {
-        if labeled == 0 {
+    for (site, site_labels) in layout.label_counts().into_iter().enumerate() {
+        if site_labels == 0 {
             continue;
         }
         let rows: Vec<usize> = (0..pool.nrows())
