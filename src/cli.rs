@@ -293,6 +293,17 @@ pub struct BenchArgs {
 pub enum DevCommand {
     /// Create an admin (on a fresh server) and a demo cohort built from the WDBC nuclei data; prints JSON.
     Seed(SeedArgs),
+    /// Write the seeded multi-site WDBC evaluation set (four sites with documented site effects) as CSV.
+    Multisite(MultisiteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MultisiteArgs {
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Where to write the CSV.
+    #[arg(long, default_value = "data/wdbc-multisite.csv")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -27,6 +27,8 @@
 //! - [`dataset`]: labeled tables from CSV (simulation input, demo source).
 //! - [`sites`]: which site (institution) each slide comes from: item
 //!   metadata, TCGA barcodes, folders.
+//! - [`multisite`]: a seeded multi-site evaluation set (WDBC with documented
+//!   per-site effects) for site-aware simulations and tests.
 //! - [`sync`]: scheduled sync: label fingerprint, folder lease, the `--every` loop.
 //! - [`demo`]: builds a realistic demo cohort on a (test) server.
 //! - [`cli`] / [`config`]: command-line definition, and its validation into a
@@ -44,6 +46,7 @@ pub mod demo;
 pub mod dsa;
 pub mod geometry;
 pub mod learn;
+pub mod multisite;
 pub mod progress;
 pub mod report;
 pub mod round;

@@ -53,11 +53,11 @@ fn writes_curves_summary_and_plots() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "strategy,seed,labels,accuracy,balanced_accuracy,macro_f1"
+        "strategy,sites,seed,labels,accuracy,balanced_accuracy,macro_f1"
     );
     // 2 strategies × 2 seeds × label counts 2, 7, 12.
     assert_eq!(lines.len(), 1 + 2 * 2 * 3);
-    assert!(lines.iter().any(|l| l.starts_with("random,1,12,")));
+    assert!(lines.iter().any(|l| l.starts_with("random,off,1,12,")));
     assert!(
         stdout.contains("margin") && stdout.contains("AULC"),
         "{stdout}"

@@ -19,6 +19,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Simulate(args) => simulate::simulate(args).await,
         Command::Bench(args) => bench::bench(args),
         Command::Dev(DevCommand::Seed(args)) => seed::seed(args).await,
+        Command::Dev(DevCommand::Multisite(args)) => seed::multisite(args),
     }
 }
 

@@ -40,3 +40,24 @@ pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
 }
+
+/// `histoactive dev multisite`: the seeded multi-site evaluation set as CSV.
+pub fn multisite(args: crate::cli::MultisiteArgs) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let data = crate::multisite::multisite_wdbc(args.seed);
+    std::fs::write(&args.out, crate::multisite::to_csv(&data))
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    for site in &crate::multisite::SITES {
+        eprintln!(
+            "· {}: {} malignant, {} benign — {}",
+            site.name, site.malignant, site.benign, site.what
+        );
+    }
+    println!(
+        "wrote {} ({} rows, seed {})",
+        args.out.display(),
+        data.labels.len(),
+        args.seed
+    );
+    Ok(())
+}
