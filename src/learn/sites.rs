@@ -7,25 +7,26 @@
 //! - `balance`: the batch is split into per-site quotas. Every site with
 //!   unlabeled samples gets at least one slot (when the batch is big enough),
 //!   the rest goes to sites in proportion to `(error + 0.05) / sqrt(1 + labels)`:
-//!   sites the model does worse on, and sites with fewer labels, get more.
+//!   sites the model is less sure about, and sites with fewer labels, get more.
 //!   A site's error is the model's expected error on its unlabeled samples
-//!   (mean of `1 - max p`), averaged with its leave-one-site-out error when
-//!   that can be measured. Within a site, the strategy's score and the
+//!   (mean of `1 - max p`). Within a site, the strategy's score and the
 //!   diversity mode pick the samples.
-//! - `shift`: as `balance`, and within a site each sample's score is the mean
-//!   of the strategy's score and the disagreement (total-variation distance)
-//!   between the full model and the model fitted without that site's labels.
-//!   High disagreement marks samples whose prediction rests on the site's own
-//!   labels, i.e. where the model is least site-invariant. This is
-//!   query-by-committee (Seung, Opper & Sompolinsky, COLT 1992) with
-//!   leave-one-domain-out members, the split domain-generalization work
-//!   evaluates with (Gulrajani & Lopez-Paz, ICLR 2021).
+//! - `shift`: as `balance`, and within a site each score is multiplied by
+//!   `(1 + s) / 2`, where `s` is the sample's *site specificity*: how much
+//!   more likely a site discriminator (a logistic regression predicting the
+//!   site from the features) finds the sample's own site than that site's
+//!   share of the pool, scaled to [0, 1]. Specific samples lie in regions of
+//!   feature space over-represented by one site, where the other sites'
+//!   labels say little. Weighting uncertainty by a domain discriminator
+//!   follows active adversarial domain adaptation (Su et al., WACV 2020);
+//!   a discriminator as a density-ratio estimate is Bickel, Brückner &
+//!   Scheffer (JMLR 2009).
 //! - `off`: sites are ignored.
 
 use std::fmt;
 use std::str::FromStr;
 
-use ndarray::{Array1, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 use super::classifier::{ValidClassifierParams, argmax};
 use super::error::LearnError;
@@ -279,47 +280,67 @@ pub fn expected_error(proba: ArrayView2<f64>, pool_sites: &[usize], n_sites: usi
         .collect()
 }
 
-/// Per pool row: the total-variation distance between `proba` (the full
-/// model) and the model fitted without the row's own site. Rows of a site
-/// without labels, or whose other sites cover fewer than two classes, get 0:
-/// their site's labels are not in the full model, so nothing rests on them.
-pub fn loso_disagreement<T: Feature>(
+/// Rows the site discriminator is fitted on: every site's pool rows, evenly
+/// spaced, about `cap` in all but at least 50 of each site (all of a smaller
+/// site), so that a small site is never left out of a big pool's sample.
+fn discriminator_rows(layout: &SiteLayout, cap: usize) -> Vec<usize> {
+    let n = layout.pool.len().max(1);
+    let mut rows = Vec::new();
+    for site in 0..layout.n_sites {
+        let own = rows_of(layout.pool, site);
+        let want = (cap * own.len() / n).max(50).min(own.len());
+        if want == 0 {
+            continue;
+        }
+        let step = own.len() as f64 / want as f64;
+        rows.extend((0..want).map(|k| own[(k as f64 * step) as usize]));
+    }
+    rows.sort_unstable();
+    rows
+}
+
+/// Per pool row: its site specificity in [0, 1] (see the module docs):
+/// `(p(own site | x) − share) / (1 − share)`, clipped at 0, from a
+/// multinomial logistic regression fitted to predict the site of up to
+/// about 20,000 pool rows.
+pub fn site_specificity<T: Feature>(
     params: &ValidClassifierParams,
-    labeled: ArrayView2<f64>,
-    labels: ArrayView1<usize>,
-    n_classes: usize,
     pool: ArrayView2<T>,
-    proba: ArrayView2<f64>,
     layout: &SiteLayout,
 ) -> Result<Array1<f64>, LearnError> {
-    let mut out = Array1::zeros(pool.nrows());
-    for (site, site_labels) in layout.label_counts().into_iter().enumerate() {
-        if site_labels == 0 {
-            continue;
-        }
-        let rows: Vec<usize> = (0..pool.nrows())
-            .filter(|&i| layout.pool[i] == site)
-            .collect();
-        if rows.is_empty() {
-            continue;
-        }
-        let Ok(model) = fit_without(params, labeled, labels, layout.labeled, n_classes, site)?
-        else {
-            continue;
-        };
-        let without = model.predict_proba(pool.select(Axis(0), &rows).view())?;
-        for (k, &i) in rows.iter().enumerate() {
-            let tv: f64 = proba
-                .row(i)
-                .iter()
-                .zip(without.row(k))
-                .map(|(p, q)| (p - q).abs())
-                .sum::<f64>()
-                / 2.0;
-            out[i] = tv;
-        }
+    let rows = discriminator_rows(layout, 20_000);
+    let sites: Array1<usize> = rows.iter().map(|&i| layout.pool[i]).collect();
+    if distinct_classes(sites.iter().copied()) < 2 {
+        return Ok(Array1::zeros(pool.nrows()));
     }
-    Ok(out)
+    let x: Array2<f64> = pool.select(Axis(0), &rows).mapv(Into::into);
+    let discriminator = params.fit(x.view(), sites.view(), layout.n_sites)?;
+    let share: Vec<f64> = layout
+        .pool_counts()
+        .iter()
+        .map(|&c| c as f64 / layout.pool.len().max(1) as f64)
+        .collect();
+    let p = discriminator.predict_proba(pool)?;
+    Ok(layout
+        .pool
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| {
+            if share[s] >= 1.0 {
+                0.0
+            } else {
+                ((p[[i, s]] - share[s]) / (1.0 - share[s])).clamp(0.0, 1.0)
+            }
+        })
+        .collect())
+}
+
+/// The `shift` score: the strategy's score, halved where the sample is
+/// not specific to its site at all.
+pub fn shift_scores(base: ArrayView1<f64>, specificity: ArrayView1<f64>) -> Array1<f64> {
+    ndarray::Zip::from(base)
+        .and(specificity)
+        .map_collect(|&b, &s| b * (1.0 + s) / 2.0)
 }
 
 /// How a site-aware batch was planned, per site.
@@ -330,15 +351,15 @@ pub struct SitePlan {
     pub labels: Vec<usize>,
     /// Pool rows per site.
     pub available: Vec<usize>,
-    /// Estimated error per site (see the module docs); `None` in a cold start.
+    /// The model's expected error per site (see the module docs); `None` in a cold start.
     pub error: Vec<Option<f64>>,
     /// Leave-one-site-out accuracy per site, where it could be measured.
     pub loso: Vec<LosoSite>,
     /// Batch slots per site.
     pub quotas: Vec<usize>,
-    /// For `shift`, the disagreement of each picked row (same order as the
-    /// query's picks); empty otherwise.
-    pub disagreement: Vec<f64>,
+    /// For `shift`, the site specificity of each picked row (same order as
+    /// the query's picks); empty otherwise.
+    pub specificity: Vec<f64>,
 }
 
 /// Rows of `sites` equal to `site`.
@@ -437,34 +458,48 @@ mod tests {
     }
 
     #[test]
-    fn disagreement_is_high_where_a_site_changes_the_model() {
+    fn specificity_is_high_where_only_one_site_has_samples() {
         let params = ClassifierParams::default().check().unwrap();
-        let (x, y, sites) = shifted();
-        let full = params.fit(x.view(), y.view(), 2).unwrap();
-        // Pool: one point of each site where the sites' labels contradict
-        // each other (x0 = 2: class 0 by site 1, class 1 by site 0), and one
-        // far-away point every model agrees on.
-        let pool = array![[2.0, 0.5], [2.0, 0.5], [-4.0, 0.5]];
-        let pool_sites = [1, 0, 0];
-        let proba = full.predict_proba(pool.view()).unwrap();
+        // Site 0 spans x in [0, 10], site 1 spans [5, 15]: [5, 10] is shared.
+        let mut rows = Vec::new();
+        let mut sites = Vec::new();
+        for site in 0..2 {
+            for i in 0..40 {
+                rows.push([5.0 * site as f64 + i as f64 / 4.0, (i % 3) as f64]);
+                sites.push(site);
+            }
+        }
+        let pool = Array2::from(rows);
         let layout = SiteLayout {
             n_sites: 2,
-            labeled: &sites,
-            pool: &pool_sites,
+            labeled: &[],
+            pool: &sites,
         };
-        let d = loso_disagreement(
-            &params,
-            x.view(),
-            y.view(),
-            2,
-            pool.view(),
-            proba.view(),
-            &layout,
-        )
-        .unwrap();
-        assert!(d[0] > 0.2 && d[1] > 0.2, "{d}");
-        assert!(d[2] < 0.05, "{d}");
-        assert!(d.iter().all(|&v| (0.0..=1.0).contains(&v)));
+        let s = site_specificity(&params, pool.view(), &layout).unwrap();
+        assert!(s.iter().all(|&v| (0.0..=1.0).contains(&v)));
+        // x = 0.5 (site 0 alone) and x = 14.5 (site 1 alone) are specific;
+        // x = 7.5 is in both sites' range.
+        assert!(s[2] > 0.6 && s[78] > 0.6, "{s}");
+        assert!(s[30] < 0.3 && s[50] < 0.3, "{s}");
+        // Scores of specific samples keep their value, shared ones lose up to half.
+        let shifted = shift_scores(array![0.8, 0.8].view(), array![1.0, 0.0].view());
+        assert_abs_diff_eq!(shifted[0], 0.8);
+        assert_abs_diff_eq!(shifted[1], 0.4);
+    }
+
+    #[test]
+    fn a_small_site_is_always_in_the_discriminator_sample() {
+        let mut pool = vec![0usize; 100_000];
+        pool.extend([1, 1, 1]);
+        let layout = SiteLayout {
+            n_sites: 2,
+            labeled: &[],
+            pool: &pool,
+        };
+        let rows = discriminator_rows(&layout, 20_000);
+        assert_eq!(rows.iter().filter(|&&i| pool[i] == 1).count(), 3);
+        assert!((19_900..=20_100).contains(&rows.len()), "{}", rows.len());
+        assert!(rows.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats");
     }
 
     #[test]

@@ -288,7 +288,7 @@ pub async fn run_round(
             };
             probabilities.sort_by(|a, b| b.1.total_cmp(&a.1));
             let site = site_of(sample);
-            let disagreement = plan.as_ref().and_then(|p| p.disagreement.get(k).copied());
+            let specificity = plan.as_ref().and_then(|p| p.specificity.get(k).copied());
             QueueRow {
                 rank: k + 1,
                 slide: pool.samples[sample].slide,
@@ -296,7 +296,7 @@ pub async fn run_round(
                 score: query.scores[k],
                 probabilities,
                 site,
-                site_reason: site_report.reason(site, disagreement),
+                site_reason: site_report.reason(site, specificity),
             }
         })
         .collect();

@@ -95,12 +95,12 @@ impl SiteReport {
     }
 
     /// Why a sample of `site` was queued, in words, for the element's `user`.
-    pub fn reason(&self, site: usize, disagreement: Option<f64>) -> String {
+    pub fn reason(&self, site: usize, specificity: Option<f64>) -> String {
         let row = &self.rows[site];
         let labels: usize = row.labels.iter().sum();
         let mut out = match (row.quota, row.error) {
             (Some(q), Some(e)) => format!(
-                "site '{}' got {q} slot(s) of the batch ({} mode: estimated error {e:.2}, {labels} label(s))",
+                "site '{}' got {q} slot(s) of the batch ({} mode: the model's expected error there {e:.2}, {labels} label(s))",
                 row.name, self.mode
             ),
             (Some(q), None) => format!(
@@ -109,9 +109,9 @@ impl SiteReport {
             ),
             _ => format!("site '{}' (sites not used for selection)", row.name),
         };
-        if let Some(d) = disagreement {
+        if let Some(s) = specificity {
             out.push_str(&format!(
-                "; the model without this site's labels disagrees by {d:.2}"
+                "; site specificity {s:.2} (1: feature space only this site has samples in)"
             ));
         }
         out
