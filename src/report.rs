@@ -178,6 +178,7 @@ pub fn render(report: &RoundReport, show: usize, dry_run: bool) -> String {
             change_text(s)
         );
     }
+    render_sites(&mut out, report);
     let t = report.timings;
     let _ = writeln!(
         out,
@@ -190,6 +191,96 @@ pub fn render(report: &RoundReport, show: usize, dry_run: bool) -> String {
         let _ = writeln!(out, "dry run: nothing was written");
     }
     out
+}
+
+/// The per-site block: counts, leave-one-site-out accuracy, quotas, notes.
+fn render_sites(out: &mut String, report: &RoundReport) {
+    let sites = &report.sites;
+    // One site and no site-aware selection: the slide table already says it all.
+    if sites.rows.len() >= 2 || sites.mode != crate::learn::SiteMode::Off {
+        let classes: Vec<&str> = report
+            .label_counts
+            .iter()
+            .map(|(c, _)| c.as_str())
+            .collect();
+        let labels_head = format!("labels ({})", classes.join("/"));
+        let width = labels_head.len().max(8);
+        let _ = writeln!(
+            out,
+            "\n{:<20} {:>6} {:>8} {:<width$} {:>9} {:>6} {:>8} {:>8} {:>5}",
+            "site",
+            "slides",
+            "samples",
+            labels_head,
+            "unlabeled",
+            "queued",
+            "LOSO acc",
+            "exp.err",
+            "quota"
+        );
+        for r in &sites.rows {
+            let labels: Vec<String> = r.labels.iter().map(ToString::to_string).collect();
+            let loso = match r.loso {
+                Some(Ok(a)) => format!("{a:.3}"),
+                _ => "-".to_string(),
+            };
+            let error = r.error.map_or("-".to_string(), |e| format!("{e:.3}"));
+            let quota = r.quota.map_or("-".to_string(), |q| q.to_string());
+            let _ = writeln!(
+                out,
+                "{:<20} {:>6} {:>8} {:<width$} {:>9} {:>6} {:>8} {:>8} {:>5}",
+                truncate(&r.name, 20),
+                r.slides,
+                r.samples,
+                labels.join("/"),
+                r.unlabeled,
+                r.queued,
+                loso,
+                error,
+                quota
+            );
+        }
+        let why_no_loso: Vec<String> = sites
+            .rows
+            .iter()
+            .filter_map(|r| match r.loso {
+                Some(Err(skip)) => Some(format!("'{}': {}", r.name, skip.describe())),
+                _ => None,
+            })
+            .collect();
+        if !why_no_loso.is_empty() {
+            let _ = writeln!(
+                out,
+                "  no leave-one-site-out accuracy for {}",
+                why_no_loso.join("; ")
+            );
+        }
+        match &sites.worst {
+            Some((name, acc)) => {
+                let _ = writeln!(
+                    out,
+                    "  worst site: '{name}', leave-one-site-out accuracy {acc:.3} (a model trained on the other sites' labels, tested on its own)"
+                );
+            }
+            None if sites.rows.len() >= 2 => {
+                let _ = writeln!(
+                    out,
+                    "  worst site: not known yet (leave-one-site-out needs labels of 2+ classes on the other sites)"
+                );
+            }
+            None => {}
+        }
+        let mode = sites.mode.name();
+        if sites.mode != crate::learn::SiteMode::Off && !sites.applied {
+            let _ = writeln!(
+                out,
+                "  --sites {mode}: fewer than 2 sites have unlabeled samples, so the batch was not shared out by site"
+            );
+        }
+    }
+    for note in &sites.notes {
+        let _ = writeln!(out, "  site note: {note}");
+    }
 }
 
 fn truncate(s: &str, n: usize) -> String {
