@@ -107,7 +107,7 @@ pub struct RunArgs {
     /// How to spread a batch over the pool: cluster (cluster-margin), kcenter, or off (plain top-k).
     #[arg(long, default_value = "cluster")]
     pub diversity: String,
-    /// How sites shape the batch: balance (per-site quotas by need), shift (also favour samples the model is least site-invariant on), off.
+    /// How sites shape the batch: balance (per-site quotas by need), shift (also favour samples in feature space only their own site covers), off.
     #[arg(long, default_value = "balance")]
     pub sites: String,
     #[command(flatten)]

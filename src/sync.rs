@@ -2,7 +2,8 @@
 //!
 //! State lives in the folder's metadata under `histoactiveSync`:
 //! `fingerprint` (of the sample and label annotations: ids, versions, update
-//! times, so reading it costs one listing per slide, not the elements),
+//! times, and each slide's site, so reading it costs one listing per slide,
+//! not the elements),
 //! `lastRun`, and a `lease` (`holder`, `expires`) so two sync jobs on one folder
 //! never write at once; a lease past its expiry is free for the taking.
 
@@ -15,6 +16,7 @@ use serde_json::{Map, Value, json};
 
 use crate::dsa::{Client, FolderId};
 use crate::round::{RoundError, Scope, resolve_scope};
+use crate::sites::SiteRules;
 
 /// The folder metadata key.
 pub const SYNC_KEY: &str = "histoactiveSync";
@@ -75,10 +77,19 @@ pub async fn scope_fingerprint(
     samples: &Regex,
     labels: Option<&Regex>,
     our_layers: &[&str],
+    sites: &SiteRules,
 ) -> Result<String, RoundError> {
     let (_, items) = resolve_scope(client, scope).await?;
     let mut records = Vec::new();
-    for (item, _) in &items {
+    for (item, path) in &items {
+        // A slide's site shapes the batch too: moving a slide to another
+        // site (metadata or folder) is a change.
+        let site = crate::sites::resolve(sites, &item.name, &item.meta, path);
+        records.push(format!(
+            "{}|site|{}",
+            item.id,
+            site.map_or_else(String::new, |(s, _)| s)
+        ));
         let listed = client
             .annotations_of(&item.id)
             .await

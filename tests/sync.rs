@@ -58,7 +58,7 @@ fn sync_runs_only_when_labels_change_and_honours_the_lease() {
 
     let (ok, stdout, _) = sync(&key, folder);
     assert!(
-        ok && stdout.contains("labels unchanged since the last run"),
+        ok && stdout.contains("labels and sites unchanged since the last run"),
         "{stdout}"
     );
     assert_eq!(
@@ -86,6 +86,19 @@ fn sync_runs_only_when_labels_change_and_honours_the_lease() {
         "a label change runs the round:\n{stdout}\n{stderr}"
     );
     assert_ne!(layer_version(&rt), before);
+
+    // The slide moves to another site: its share of the batch may change, so run.
+    let (ok, stdout, _) = sync(&key, folder);
+    assert!(ok && stdout.contains("unchanged"), "{stdout}");
+    let mut site = Map::new();
+    site.insert("site".into(), json!("site-Q"));
+    rt.block_on(admin.set_item_metadata(&cohort.items[0], &site))
+        .unwrap();
+    let (ok, stdout, stderr) = sync(&key, folder);
+    assert!(
+        ok && stdout.contains("histoactive round") && stdout.contains("site-Q"),
+        "a site change runs the round:\n{stdout}\n{stderr}"
+    );
 
     // Another job holds the lease: skip. Once it is stale: take it over.
     let mut state =

@@ -61,6 +61,7 @@ async fn pass(
         &config.source.samples,
         config.source.labels.as_ref(),
         &layers,
+        &config.source.sites,
     );
     let mut reporter = Progress::new(args.run.quiet, 6);
     let outcome = sync_once(client, &folder, holder, ttl, fingerprint, || {
@@ -73,7 +74,7 @@ async fn pass(
         }
         Outcome::Unchanged { since } => {
             println!(
-                "labels unchanged since the last run ({}): nothing to do",
+                "labels and sites unchanged since the last run ({}): nothing to do",
                 since.as_deref().unwrap_or("unknown time")
             )
         }
