@@ -285,6 +285,9 @@ pub struct BenchArgs {
     /// Batch size selected.
     #[arg(long, default_value_t = 200)]
     pub batch: usize,
+    /// Sites the pool and labels are spread over, for timing site-aware queries (0 or 1: skip them).
+    #[arg(long, default_value_t = 4)]
+    pub sites: usize,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 }

@@ -268,6 +268,15 @@ fn a_dsa_scope_can_be_simulated_without_writing() {
         "{stderr}"
     );
     assert!(stdout.contains("random"), "{stdout}");
+    // The demo's slides carry item metadata `site`: the site arms run too.
+    assert!(
+        stderr.contains("3 sites (site-A, site-B, site-C)"),
+        "{stderr}"
+    );
+    let worst = worst_site_aulc(&stdout);
+    for arm in ["margin", "margin+balance", "margin+shift", "random+shift"] {
+        assert!(worst.contains_key(arm), "no {arm} row:\n{stdout}");
+    }
     let client = rt.block_on(common::admin());
     for item in &cohort.items {
         let names = common::annotation_names(&rt, &client, item);

@@ -11,7 +11,10 @@ use rand::{Rng, SeedableRng};
 
 use crate::cli::BenchArgs;
 use crate::config::ConfigError;
-use crate::learn::{ClassifierParams, Diversity, Standardizer, Strategy, scores, select};
+use crate::learn::{
+    ClassifierParams, Diversity, QueryParams, SiteLayout, SiteMode, Standardizer, Strategy,
+    query_by_site, scores, select,
+};
 
 /// A standard normal draw (Box–Muller).
 fn normal(rng: &mut StdRng) -> f64 {
@@ -114,6 +117,53 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
             peak / mib(args.pool * args.features * 4)
         ),
         _ => println!("peak resident memory: not available on this system"),
+    }
+    if args.sites >= 2 {
+        // Sites drawn at random: the work is the same whatever the site effect.
+        let labeled: Vec<usize> = (0..args.labels)
+            .map(|_| rng.gen_range(0..args.sites))
+            .collect();
+        let pooled: Vec<usize> = (0..args.pool)
+            .map(|_| rng.gen_range(0..args.sites))
+            .collect();
+        let layout = SiteLayout {
+            n_sites: args.sites,
+            labeled: &labeled,
+            pool: &pooled,
+        };
+        for mode in SiteMode::ALL {
+            let t = Instant::now();
+            let (query, _) = query_by_site(
+                &params,
+                x_train.view(),
+                y_train.view(),
+                args.classes,
+                pool.view(),
+                QueryParams {
+                    strategy: Strategy::Margin,
+                    diversity: Diversity::Cluster,
+                    batch: args.batch,
+                    seed: args.seed,
+                },
+                &layout,
+                mode,
+            )?;
+            println!(
+                "whole query, {} sites, --sites {:<7} {:>8.3} s   ({} picked; fit, score, cluster{})",
+                args.sites,
+                mode.name(),
+                t.elapsed().as_secs_f64(),
+                query.picked.len(),
+                match mode {
+                    SiteMode::Off => "",
+                    SiteMode::Balance => ", leave-one-site-out fits, quotas",
+                    SiteMode::Shift => ", leave-one-site-out fits, quotas, site discriminator",
+                }
+            );
+        }
+        if let Some(peak) = peak_mib() {
+            println!("peak resident memory with the site-aware queries {peak:.0} MiB");
+        }
     }
     Ok(())
 }

@@ -73,7 +73,7 @@ pub async fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
     let site_names = sites.as_ref().map_or_else(Vec::new, |s| s.names.clone());
     let arms = simulate::arms(&data, &params);
     eprintln!(
-        "{}: {} rows, {} features, classes {}{}; {} strategies × {} site mode(s) × {} seeds, {} → {} labels by {}",
+        "{}: {} rows, {} features, classes {}{}; {} strateg{} × {} site mode(s) × {} seed(s), {} → {} labels by {}",
         file,
         data.ids.len(),
         data.feature_names.len(),
@@ -84,6 +84,7 @@ pub async fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
             format!(", {} sites ({})", site_names.len(), site_names.join(", "))
         },
         params.strategies.len(),
+        if params.strategies.len() == 1 { "y" } else { "ies" },
         arms.len() / params.strategies.len().max(1),
         params.seeds,
         params.initial,
