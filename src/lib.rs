@@ -12,7 +12,8 @@
 //! - [`samples`]: annotations → samples: feature vectors from element `user`
 //!   data, labels from groups and label regions, conflicts kept.
 //! - [`learn`]: pure learning code (ndarray in, rankings out): standardization,
-//!   multinomial logistic regression, cross-validation, query strategies.
+//!   multinomial logistic regression, cross-validation, query strategies,
+//!   site-aware batches and leave-one-site-out accuracy.
 //! - [`writeback`]: our annotation layers and folder summary, replaced
 //!   idempotently and never touching annotations we did not create.
 //! - [`round`]: one round end to end: fetch → learn → write back.
@@ -20,7 +21,8 @@
 //!   errors, written as their own layer.
 //! - [`simulate`]: replays active learning on fully labeled data (learning
 //!   curves, summaries, plots) through the same `learn::query` as a round.
-//! - [`report`]: the human summary a round prints.
+//! - [`report`]: the human summaries a round and an audit print (with the
+//!   per-site table).
 //! - [`progress`]: progress lines for a person, or slicer_cli_web tags for a DSA job.
 //! - [`slicer`]: the DSA task-menu contract (`--list_cli`, `<Task> --xml`, task
 //!   arguments translated onto the subcommands).
@@ -29,7 +31,8 @@
 //!   metadata, TCGA barcodes, folders.
 //! - [`multisite`]: a seeded multi-site evaluation set (WDBC with documented
 //!   per-site effects) for site-aware simulations and tests.
-//! - [`sync`]: scheduled sync: label fingerprint, folder lease, the `--every` loop.
+//! - [`sync`]: scheduled sync: label and site fingerprint, folder lease, the
+//!   `--every` loop.
 //! - [`demo`]: builds a realistic demo cohort on a (test) server.
 //! - [`cli`] / [`config`]: command-line definition, and its validation into a
 //!   round configuration.
