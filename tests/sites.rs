@@ -316,3 +316,38 @@ fn an_unknown_site_mode_is_a_usage_error() {
     assert!(stderr.contains("--sites"), "{stderr}");
     assert!(stderr.contains("balance"), "names the choices: {stderr}");
 }
+
+#[test]
+fn with_sites_off_the_batch_is_plain_but_sites_are_still_reported() {
+    let rt = runtime();
+    let (cohort, key) = rt.block_on(cohort(3));
+    let folder = cohort.folder_id.to_string();
+    let stdout = run_ok(&key, &args(&folder, &["--sites", "off"]));
+    let table = site_table(&stdout);
+    assert_eq!(table.len(), 3, "{stdout}");
+    assert_eq!(table.iter().map(|r| r.3).sum::<usize>(), 12);
+    assert!(stdout.contains("worst site: 'site-"), "{stdout}");
+    let client = rt.block_on(admin());
+    let meta = rt.block_on(client.folder(&cohort.folder_id)).unwrap().meta;
+    let sites = &meta["histoactive"]["sites"];
+    assert_eq!(sites["mode"], "off");
+    assert_eq!(sites["applied"], false);
+    for row in sites["sites"].as_array().unwrap() {
+        assert!(row["quota"].is_null(), "{row}");
+        assert!(row["losoAccuracy"].as_f64().is_some(), "{row}");
+    }
+    let queued = rt
+        .block_on(client.annotations_of(&cohort.items[0]))
+        .unwrap();
+    let layer = queued
+        .iter()
+        .find(|a| a.annotation.attributes.get("histoactive").is_some())
+        .expect("slide 1 has queued samples");
+    let full = rt.block_on(client.annotation(&layer.id)).unwrap();
+    let user = full.annotation.elements[0].user.as_ref().unwrap();
+    assert_eq!(user["site"], "site-A");
+    assert_eq!(
+        user["siteReason"],
+        "site 'site-A' (sites not used for selection)"
+    );
+}

@@ -84,7 +84,11 @@ pub async fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
             format!(", {} sites ({})", site_names.len(), site_names.join(", "))
         },
         params.strategies.len(),
-        if params.strategies.len() == 1 { "y" } else { "ies" },
+        if params.strategies.len() == 1 {
+            "y"
+        } else {
+            "ies"
+        },
         arms.len() / params.strategies.len().max(1),
         params.seeds,
         params.initial,
