@@ -336,18 +336,24 @@ fn with_sites_off_the_batch_is_plain_but_sites_are_still_reported() {
         assert!(row["quota"].is_null(), "{row}");
         assert!(row["losoAccuracy"].as_f64().is_some(), "{row}");
     }
-    let queued = rt
-        .block_on(client.annotations_of(&cohort.items[0]))
-        .unwrap();
-    let layer = queued
-        .iter()
-        .find(|a| a.annotation.attributes.get("histoactive").is_some())
-        .expect("slide 1 has queued samples");
-    let full = rt.block_on(client.annotation(&layer.id)).unwrap();
-    let user = full.annotation.elements[0].user.as_ref().unwrap();
-    assert_eq!(user["site"], "site-A");
-    assert_eq!(
-        user["siteReason"],
-        "site 'site-A' (sites not used for selection)"
-    );
+    let mut seen = 0;
+    for (i, item) in cohort.items.iter().enumerate() {
+        let site = ["site-A", "site-B", "site-C"][i];
+        for listed in rt.block_on(client.annotations_of(item)).unwrap() {
+            if listed.annotation.attributes.get("histoactive").is_none() {
+                continue;
+            }
+            let full = rt.block_on(client.annotation(&listed.id)).unwrap();
+            for e in &full.annotation.elements {
+                let user = e.user.as_ref().unwrap();
+                assert_eq!(user["site"], site);
+                assert_eq!(
+                    user["siteReason"],
+                    format!("site '{site}' (sites not used for selection)")
+                );
+                seen += 1;
+            }
+        }
+    }
+    assert_eq!(seen, 12);
 }
