@@ -131,6 +131,10 @@ fn distinct_classes(y: impl IntoIterator<Item = usize>) -> usize {
     v.len()
 }
 
+/// Most labels a leave-one-site-out model is fitted on: beyond this, an even
+/// sample of them, stratified by class.
+pub const LOSO_MAX_ROWS: usize = 10_000;
+
 /// The model fitted without site `site`'s labels, or why there is none.
 fn fit_without(
     params: &ValidClassifierParams,
@@ -140,9 +144,16 @@ fn fit_without(
     n_classes: usize,
     site: usize,
 ) -> Result<Result<super::Classifier, LosoSkip>, LearnError> {
-    let others: Vec<usize> = (0..y.len()).filter(|&i| sites[i] != site).collect();
+    let mut others: Vec<usize> = (0..y.len()).filter(|&i| sites[i] != site).collect();
     if distinct_classes(others.iter().map(|&i| y[i])) < 2 {
         return Ok(Err(LosoSkip::OthersTooFewClasses));
+    }
+    if others.len() > LOSO_MAX_ROWS {
+        // Held-out accuracy settles long before the optimizer does on tens of
+        // thousands of rows, and there is one fit per site: cap the work.
+        let classes: Vec<usize> = others.iter().map(|&i| y[i]).collect();
+        let keep = even_sample(&classes, n_classes, LOSO_MAX_ROWS, 50);
+        others = keep.iter().map(|&k| others[k]).collect();
     }
     let yo: Array1<usize> = others.iter().map(|&i| y[i]).collect();
     Ok(Ok(params.fit(
@@ -280,15 +291,17 @@ pub fn expected_error(proba: ArrayView2<f64>, pool_sites: &[usize], n_sites: usi
         .collect()
 }
 
-/// Rows the site discriminator is fitted on: every site's pool rows, evenly
-/// spaced, about `cap` in all but at least 50 of each site (all of a smaller
-/// site), so that a small site is never left out of a big pool's sample.
-fn discriminator_rows(layout: &SiteLayout, cap: usize) -> Vec<usize> {
-    let n = layout.pool.len().max(1);
+/// An even sample of about `cap` rows, spread over the groups (`group[i]`
+/// is row `i`'s group, `< n_groups`) in proportion to their size but at
+/// least `min` of each (all of a smaller group), so a small group is never
+/// left out. Evenly spaced within a group, so it is deterministic and covers
+/// the group's whole range (rows are in slide order). Sorted.
+pub fn even_sample(group: &[usize], n_groups: usize, cap: usize, min: usize) -> Vec<usize> {
+    let n = group.len().max(1);
     let mut rows = Vec::new();
-    for site in 0..layout.n_sites {
-        let own = rows_of(layout.pool, site);
-        let want = (cap * own.len() / n).max(50).min(own.len());
+    for g in 0..n_groups {
+        let own = rows_of(group, g);
+        let want = (cap * own.len() / n).max(min).min(own.len());
         if want == 0 {
             continue;
         }
@@ -297,6 +310,12 @@ fn discriminator_rows(layout: &SiteLayout, cap: usize) -> Vec<usize> {
     }
     rows.sort_unstable();
     rows
+}
+
+/// Rows the site discriminator is fitted on: every site's pool rows, about
+/// `cap` in all but at least 50 of each site.
+fn discriminator_rows(layout: &SiteLayout, cap: usize) -> Vec<usize> {
+    even_sample(layout.pool, layout.n_sites, cap, 50)
 }
 
 /// Per pool row: its site specificity in [0, 1] (see the module docs):
@@ -500,6 +519,23 @@ mod tests {
         assert_eq!(rows.iter().filter(|&&i| pool[i] == 1).count(), 3);
         assert!((19_900..=20_100).contains(&rows.len()), "{}", rows.len());
         assert!(rows.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats");
+    }
+
+    #[test]
+    fn even_sample_keeps_proportions_and_rare_groups() {
+        // 30,000 of class 0, 3,000 of class 1, 7 of class 2.
+        let mut y = vec![0usize; 30_000];
+        y.extend(vec![1; 3_000]);
+        y.extend(vec![2; 7]);
+        let rows = even_sample(&y, 3, 10_000, 50);
+        let count = |c: usize| rows.iter().filter(|&&i| y[i] == c).count();
+        assert_eq!(count(0), 9_088);
+        assert_eq!(count(1), 908);
+        assert_eq!(count(2), 7);
+        // Spread over the whole range of a group, not its first rows.
+        assert!(rows.iter().any(|&i| i > 29_000 && y[i] == 0));
+        // A group smaller than the cap is kept whole.
+        assert_eq!(even_sample(&[0, 1, 1, 0], 2, 10, 1), [0, 1, 2, 3]);
     }
 
     #[test]
