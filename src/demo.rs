@@ -222,7 +222,13 @@ pub async fn seed_cohort(
         }
         Err(e) => return Err(e.into()),
     };
-    let folder_name = format!("cohort {}", chrono::Utc::now().format("%Y%m%d-%H%M%S%.3f"));
+    // Cohorts seeded in the same millisecond (parallel tests) need distinct names.
+    static SEEDED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SEEDED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut folder_name = format!("cohort {}", chrono::Utc::now().format("%Y%m%d-%H%M%S%.3f"));
+    if n > 0 {
+        folder_name.push_str(&format!(" ({})", n + 1));
+    }
     let folder = client
         .create_folder_in_collection(&collection.id, &folder_name)
         .await?;

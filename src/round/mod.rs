@@ -249,7 +249,8 @@ pub async fn run_round(
         .samples
         .iter()
         .enumerate()
-        .filter(|(_, s)| s.label() != LabelState::Conflict)
+        // What the round could use: features, and no conflicting labels.
+        .filter(|(_, s)| s.row.is_some() && s.label() != LabelState::Conflict)
         .map(|(i, s)| {
             let label = match s.label() {
                 LabelState::Labeled(c) => Some(c),
