@@ -107,8 +107,8 @@ pub struct RunArgs {
     /// How to spread a batch over the pool: cluster (cluster-margin), kcenter, or off (plain top-k).
     #[arg(long, default_value = "cluster")]
     pub diversity: String,
-    /// How sites shape the batch: balance (per-site quotas by need), shift (also favour samples in feature space only their own site covers), off.
-    #[arg(long, default_value = "balance")]
+    /// How sites shape the batch: shift (per-site quotas by need, favouring samples in feature space only their own site covers), balance (the quotas only), off.
+    #[arg(long, default_value = "shift")]
     pub sites: String,
     #[command(flatten)]
     pub site_rules: SiteArgs,
