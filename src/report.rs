@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use crate::learn::SiteMode;
 use crate::round::{RoundReport, SlideSummary};
 use crate::writeback::LayerChange;
 
@@ -193,93 +194,102 @@ pub fn render(report: &RoundReport, show: usize, dry_run: bool) -> String {
     out
 }
 
-/// The per-site block: counts, leave-one-site-out accuracy, quotas, notes.
+/// The per-site block: the table (when there is more than one site, or
+/// selection was site-aware), then the notes on how sites were found.
 fn render_sites(out: &mut String, report: &RoundReport) {
     let sites = &report.sites;
-    // One site and no site-aware selection: the slide table already says it all.
-    if sites.rows.len() >= 2 || sites.mode != crate::learn::SiteMode::Off {
-        let classes: Vec<&str> = report
-            .label_counts
-            .iter()
-            .map(|(c, _)| c.as_str())
-            .collect();
-        let labels_head = format!("labels ({})", classes.join("/"));
-        let width = labels_head.len().max(8);
-        let _ = writeln!(
-            out,
-            "\n{:<20} {:>6} {:>8} {:<width$} {:>9} {:>6} {:>8} {:>8} {:>5}",
-            "site",
-            "slides",
-            "samples",
-            labels_head,
-            "unlabeled",
-            "queued",
-            "LOSO acc",
-            "exp.err",
-            "quota"
-        );
-        for r in &sites.rows {
-            let labels: Vec<String> = r.labels.iter().map(ToString::to_string).collect();
-            let loso = match r.loso {
-                Some(Ok(a)) => format!("{a:.3}"),
-                _ => "-".to_string(),
-            };
-            let error = r.error.map_or("-".to_string(), |e| format!("{e:.3}"));
-            let quota = r.quota.map_or("-".to_string(), |q| q.to_string());
-            let _ = writeln!(
-                out,
-                "{:<20} {:>6} {:>8} {:<width$} {:>9} {:>6} {:>8} {:>8} {:>5}",
-                truncate(&r.name, 20),
-                r.slides,
-                r.samples,
-                labels.join("/"),
-                r.unlabeled,
-                r.queued,
-                loso,
-                error,
-                quota
-            );
-        }
-        let why_no_loso: Vec<String> = sites
-            .rows
-            .iter()
-            .filter_map(|r| match r.loso {
-                Some(Err(skip)) => Some(format!("'{}': {}", r.name, skip.describe())),
-                _ => None,
-            })
-            .collect();
-        if !why_no_loso.is_empty() {
-            let _ = writeln!(
-                out,
-                "  no leave-one-site-out accuracy for {}",
-                why_no_loso.join("; ")
-            );
-        }
-        match &sites.worst {
-            Some((name, acc)) => {
-                let _ = writeln!(
-                    out,
-                    "  worst site: '{name}', leave-one-site-out accuracy {acc:.3} (a model trained on the other sites' labels, tested on its own)"
-                );
-            }
-            None if sites.rows.len() >= 2 => {
-                let _ = writeln!(
-                    out,
-                    "  worst site: not known yet (leave-one-site-out needs labels of 2+ classes on the other sites)"
-                );
-            }
-            None => {}
-        }
-        let mode = sites.mode.name();
-        if sites.mode != crate::learn::SiteMode::Off && !sites.applied {
-            let _ = writeln!(
-                out,
-                "  --sites {mode}: fewer than 2 sites have unlabeled samples, so the batch was not shared out by site"
-            );
-        }
+    if sites.rows.len() >= 2 || sites.mode != SiteMode::Off {
+        site_table(out, report);
     }
     for note in &sites.notes {
         let _ = writeln!(out, "  site note: {note}");
+    }
+}
+
+/// Counts, leave-one-site-out accuracy and quotas per site, the worst site.
+fn site_table(out: &mut String, report: &RoundReport) {
+    let sites = &report.sites;
+    let classes: Vec<&str> = report
+        .label_counts
+        .iter()
+        .map(|(c, _)| c.as_str())
+        .collect();
+    let labels_head = format!("labels ({})", classes.join("/"));
+    let width = labels_head.len().max(8);
+    let _ = writeln!(out);
+    let mut line = |c: [&str; 9]| {
+        let _ = writeln!(
+            out,
+            "{:<20} {:>6} {:>8} {:<width$} {:>9} {:>6} {:>8} {:>8} {:>5}",
+            c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
+        );
+    };
+    line([
+        "site",
+        "slides",
+        "samples",
+        &labels_head,
+        "unlabeled",
+        "queued",
+        "LOSO acc",
+        "exp.err",
+        "quota",
+    ]);
+    let dash = || "-".to_string();
+    for r in &sites.rows {
+        let labels: Vec<String> = r.labels.iter().map(ToString::to_string).collect();
+        let loso = match r.loso {
+            Some(Ok(a)) => format!("{a:.3}"),
+            _ => dash(),
+        };
+        line([
+            &truncate(&r.name, 20),
+            &r.slides.to_string(),
+            &r.samples.to_string(),
+            &labels.join("/"),
+            &r.unlabeled.to_string(),
+            &r.queued.to_string(),
+            &loso,
+            &r.error.map_or_else(dash, |e| format!("{e:.3}")),
+            &r.quota.map_or_else(dash, |q| q.to_string()),
+        ]);
+    }
+    let why_no_loso: Vec<String> = sites
+        .rows
+        .iter()
+        .filter_map(|r| match r.loso {
+            Some(Err(skip)) => Some(format!("'{}': {}", r.name, skip.describe())),
+            _ => None,
+        })
+        .collect();
+    if !why_no_loso.is_empty() {
+        let _ = writeln!(
+            out,
+            "  no leave-one-site-out accuracy for {}",
+            why_no_loso.join("; ")
+        );
+    }
+    match &sites.worst {
+        Some((name, acc)) => {
+            let _ = writeln!(
+                out,
+                "  worst site: '{name}', leave-one-site-out accuracy {acc:.3} (a model trained on the other sites' labels, tested on its own)"
+            );
+        }
+        None if sites.rows.len() >= 2 => {
+            let _ = writeln!(
+                out,
+                "  worst site: not known yet (leave-one-site-out needs labels of 2+ classes on the other sites)"
+            );
+        }
+        None => {}
+    }
+    if sites.mode != SiteMode::Off && !sites.applied {
+        let _ = writeln!(
+            out,
+            "  --sites {}: fewer than 2 sites have unlabeled samples, so the batch was not shared out by site",
+            sites.mode
+        );
     }
 }
 
