@@ -245,19 +245,17 @@ pub async fn run_round(
     )?;
     let queued: std::collections::HashSet<usize> =
         query.picked.iter().map(|&p| candidates[p].0).collect();
-    let per_sample: Vec<(usize, Option<usize>, bool)> = pool
-        .samples
+    // (site, label, queued) of each sample the round used: the training
+    // labels and the queue candidates.
+    let per_sample: Vec<(usize, Option<usize>, bool)> = train_samples
         .iter()
-        .enumerate()
-        // What the round could use: features, and no conflicting labels.
-        .filter(|(_, s)| s.row.is_some() && s.label() != LabelState::Conflict)
-        .map(|(i, s)| {
-            let label = match s.label() {
-                LabelState::Labeled(c) => Some(c),
-                _ => None,
-            };
-            (site_of(i), label, queued.contains(&i))
-        })
+        .zip(y_train.iter())
+        .map(|(&i, &c)| (site_of(i), Some(c), false))
+        .chain(
+            candidates
+                .iter()
+                .map(|&(i, _)| (site_of(i), None, queued.contains(&i))),
+        )
         .collect();
     let site_report = SiteReport::new(
         &site_table,
