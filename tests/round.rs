@@ -11,36 +11,7 @@ use serde_json::{Value, json};
 const LAYER: &str = "histoactive review queue";
 
 fn run_args(folder: &str, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "run",
-        "--folder",
-        folder,
-        "--samples",
-        "^nuclei$",
-        "--labels",
-        "expert labels",
-        "--classes",
-        "benign,malignant",
-        "--batch",
-        "20",
-        "--quiet",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
-}
-
-fn run_ok(key: &str, args: &[String]) -> String {
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = histoactive(key, &refs);
-    let (stdout, stderr) = text(&out);
-    assert!(
-        out.status.success(),
-        "run failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    stdout
+    cohort_args("run", folder, 20, extra)
 }
 
 /// Every annotation on the items: (id, is ours, full document as JSON).

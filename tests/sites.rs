@@ -7,36 +7,11 @@ mod common;
 
 use common::*;
 use histoactive::demo::DemoCohort;
-use histoactive::dsa::{AnnotationBody, Client, FolderId};
+use histoactive::dsa::{Client, FolderId, ItemId};
 use serde_json::{Map, Value, json};
 
-fn args<'a>(folder: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut v = vec![
-        "run",
-        "--folder",
-        folder,
-        "--samples",
-        "^nuclei$",
-        "--labels",
-        "expert labels",
-        "--classes",
-        "benign,malignant",
-        "--batch",
-        "12",
-        "--quiet",
-    ];
-    v.extend_from_slice(extra);
-    v
-}
-
-fn run_ok(key: &str, args: &[&str]) -> String {
-    let out = histoactive(key, args);
-    let (stdout, stderr) = text(&out);
-    assert!(
-        out.status.success(),
-        "run failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    stdout
+fn args(folder: &str, extra: &[&str]) -> Vec<String> {
+    cohort_args("run", folder, 12, extra)
 }
 
 /// The site table of the printed summary: site → (slides, samples, queued).
@@ -80,14 +55,33 @@ async fn unlabeled_slide(
             e
         })
         .collect();
-    let body = AnnotationBody {
-        name: "nuclei".into(),
-        description: None,
-        display: None,
-        attributes: Default::default(),
-        elements,
-    };
-    client.create_annotation(&item.id, &body).await.unwrap();
+    client
+        .create_annotation(&item.id, &annotation("nuclei", elements))
+        .await
+        .unwrap();
+}
+
+/// The `user` of every element of our layers on these slides, with the
+/// slide's own `site` metadata.
+fn queued_users(
+    rt: &tokio::runtime::Runtime,
+    client: &Client,
+    items: &[ItemId],
+) -> Vec<(Value, Map<String, Value>)> {
+    let mut users = Vec::new();
+    for item in items {
+        let site = rt.block_on(client.item(item)).unwrap().meta["site"].clone();
+        for listed in rt.block_on(client.annotations_of(item)).unwrap() {
+            if listed.annotation.attributes.get("histoactive").is_none() {
+                continue;
+            }
+            let full = rt.block_on(client.annotation(&listed.id)).unwrap();
+            for e in full.annotation.elements {
+                users.push((site.clone(), e.user.unwrap()));
+            }
+        }
+    }
+    users
 }
 
 #[test]
@@ -147,25 +141,14 @@ fn a_site_aware_round_shares_the_batch_and_reports_every_site() {
     assert_eq!(worst["losoAccuracy"].as_f64().unwrap(), lowest);
 
     // Each queued element says its site, which is its slide's, and why.
-    let mut tagged = 0;
-    for item in &cohort.items {
-        let site = rt.block_on(client.item(item)).unwrap().meta["site"].clone();
-        for listed in rt.block_on(client.annotations_of(item)).unwrap() {
-            let full = rt.block_on(client.annotation(&listed.id)).unwrap();
-            if full.annotation.attributes.get("histoactive").is_none() {
-                continue;
-            }
-            for e in &full.annotation.elements {
-                let user = e.user.as_ref().unwrap();
-                assert_eq!(user["site"], site);
-                let why = user["siteReason"].as_str().unwrap();
-                assert!(why.contains("slot(s) of the batch (shift mode"), "{why}");
-                assert!(why.contains("site specificity"), "{why}");
-                tagged += 1;
-            }
-        }
+    let users = queued_users(&rt, &client, &cohort.items);
+    for (site, user) in &users {
+        assert_eq!(&user["site"], site);
+        let why = user["siteReason"].as_str().unwrap();
+        assert!(why.contains("slot(s) of the batch (shift mode"), "{why}");
+        assert!(why.contains("site specificity"), "{why}");
     }
-    assert_eq!(tagged, 12);
+    assert_eq!(users.len(), 12);
 }
 
 #[test]
@@ -336,24 +319,14 @@ fn with_sites_off_the_batch_is_plain_but_sites_are_still_reported() {
         assert!(row["quota"].is_null(), "{row}");
         assert!(row["losoAccuracy"].as_f64().is_some(), "{row}");
     }
-    let mut seen = 0;
-    for (i, item) in cohort.items.iter().enumerate() {
-        let site = ["site-A", "site-B", "site-C"][i];
-        for listed in rt.block_on(client.annotations_of(item)).unwrap() {
-            if listed.annotation.attributes.get("histoactive").is_none() {
-                continue;
-            }
-            let full = rt.block_on(client.annotation(&listed.id)).unwrap();
-            for e in &full.annotation.elements {
-                let user = e.user.as_ref().unwrap();
-                assert_eq!(user["site"], site);
-                assert_eq!(
-                    user["siteReason"],
-                    format!("site '{site}' (sites not used for selection)")
-                );
-                seen += 1;
-            }
-        }
+    let users = queued_users(&rt, &client, &cohort.items);
+    for (site, user) in &users {
+        assert_eq!(&user["site"], site);
+        let site = site.as_str().unwrap();
+        assert_eq!(
+            user["siteReason"],
+            format!("site '{site}' (sites not used for selection)")
+        );
     }
-    assert_eq!(seen, 12);
+    assert_eq!(users.len(), 12);
 }

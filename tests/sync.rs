@@ -7,23 +7,9 @@ use common::*;
 use serde_json::{Map, json};
 
 fn sync(key: &str, folder: &str) -> (bool, String, String) {
-    let out = histoactive(
-        key,
-        &[
-            "sync",
-            "--folder",
-            folder,
-            "--samples",
-            "^nuclei$",
-            "--labels",
-            "expert labels",
-            "--classes",
-            "benign,malignant",
-            "--batch",
-            "5",
-            "--quiet",
-        ],
-    );
+    let args = cohort_args("sync", folder, 5, &[]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = histoactive(key, &refs);
     let (stdout, stderr) = text(&out);
     (out.status.success(), stdout, stderr)
 }

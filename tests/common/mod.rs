@@ -120,6 +120,43 @@ pub fn histoactive(api_key: &str, args: &[&str]) -> Output {
     )
 }
 
+/// `histoactive <command>` over a demo cohort's folder: its nuclei, its
+/// expert labels, its two classes, `batch` queued, no progress lines.
+pub fn cohort_args(command: &str, folder: &str, batch: usize, extra: &[&str]) -> Vec<String> {
+    let batch = batch.to_string();
+    [
+        command,
+        "--folder",
+        folder,
+        "--samples",
+        "^nuclei$",
+        "--labels",
+        "expert labels",
+        "--classes",
+        "benign,malignant",
+        "--batch",
+        &batch,
+        "--quiet",
+    ]
+    .iter()
+    .chain(extra)
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// Runs the binary (as [`histoactive`]) and returns its stdout; a failure
+/// fails the test with both streams.
+pub fn run_ok(api_key: &str, args: &[String]) -> String {
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = histoactive(api_key, &refs);
+    let (stdout, stderr) = text(&out);
+    assert!(
+        out.status.success(),
+        "run failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    stdout
+}
+
 /// Runs the binary with exactly these `DSA_*` variables (others removed).
 pub fn histoactive_with(env: &[(&str, &str)], args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_histoactive"));
