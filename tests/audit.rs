@@ -208,24 +208,10 @@ fn one_class_only_is_explained_and_writes_nothing() {
 fn run_with_audit_writes_both_layers() {
     let rt = runtime();
     let (cohort, key) = rt.block_on(cohort(2));
-    let args = [
-        "run",
-        "--folder",
-        cohort.folder_id.as_str(),
-        "--samples",
-        "^nuclei$",
-        "--labels",
-        "expert labels",
-        "--classes",
-        "benign,malignant",
-        "--batch",
-        "10",
-        "--audit",
-        "--quiet",
-    ];
-    let out = histoactive(&key, &args);
-    let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let stdout = run_ok(
+        &key,
+        &cohort_args("run", cohort.folder_id.as_str(), 10, &["--audit"]),
+    );
     assert!(
         stdout.contains("histoactive round") && stdout.contains("histoactive label audit"),
         "{stdout}"
